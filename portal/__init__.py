@@ -1,0 +1,69 @@
+"""Jauniešu iniciatīvu projektu portāls: the application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from portal.config import Config, config_from_env
+from portal.extensions import babel, csrf, db, login_manager, mail, migrate
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    """Build the portal: configuration, extensions, blueprints, CLI, error pages, headers."""
+    config_class = config_class or config_from_env()
+    config_class.validate()
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=False,
+    )
+    app.config.from_object(config_class)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    # Importing the models registers every table on the metadata (Alembic reads it).
+    from portal import models  # noqa: F401
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), compare_type=True, render_as_batch=True)
+    mail.init_app(app)
+    csrf.init_app(app)
+
+    from portal.core import i18n
+
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "Europe/Riga")
+    i18n.init_app(app)
+
+    from portal.accounts import sessions
+
+    login_manager.init_app(app)
+    sessions.init_app(app)
+
+    from portal.core import errors, security
+
+    security.init_app(app)
+    errors.init_app(app)
+
+    from portal.accounts.views import bp as accounts_bp
+    from portal.admin.views import bp as admin_bp
+    from portal.organisations.views import bp as organisations_bp
+    from portal.public.views import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(accounts_bp, url_prefix="/account")
+    app.register_blueprint(organisations_bp, url_prefix="/organisations")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+    from portal.core import mail as outbox
+
+    @app.after_request
+    def _send_committed_mail(response):
+        outbox.send_committed()
+        return response
+
+    from portal import cli
+
+    cli.init_app(app)
+    return app

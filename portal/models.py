@@ -1,0 +1,22 @@
+"""Every model, imported in one place so Alembic and the app see the whole schema."""
+
+from portal.accounts.models import AccountToken, LoginAttempt, Membership, User, UserSession
+from portal.core.audit import AuditEvent
+from portal.core.mail import OutboxMessage
+from portal.core.workflow import StatusChange
+from portal.municipalities.models import Municipality
+from portal.organisations.models import Invitation, Organisation
+
+__all__ = [
+    "AccountToken",
+    "AuditEvent",
+    "Invitation",
+    "LoginAttempt",
+    "Membership",
+    "Municipality",
+    "Organisation",
+    "OutboxMessage",
+    "StatusChange",
+    "User",
+    "UserSession",
+]
