@@ -143,6 +143,7 @@ class TestConfig(Config):
     MAIL_SUPPRESS_SEND = True
     MAIL_DEFAULT_SENDER = "portals@jip.test"
     PUBLIC_BASE_URL = "https://localhost"
+    PREFERRED_URL_SCHEME = "https"
     SERVER_NAME = None
 
     @classmethod

@@ -76,7 +76,7 @@ def outbox(app):
 @pytest.fixture()
 def client(app, db):
     """A test client on https://localhost, so Secure __Host- cookies behave as in a browser."""
-    return app.test_client(base_url="https://localhost")
+    return app.test_client()
 
 
 @pytest.fixture()
