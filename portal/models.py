@@ -6,16 +6,32 @@ from portal.core.mail import OutboxMessage
 from portal.core.workflow import StatusChange
 from portal.municipalities.models import Municipality
 from portal.organisations.models import Invitation, Organisation
+from portal.programmes.models import (
+    CriterionTemplate,
+    Programme,
+    ProgrammeText,
+    PupilCount,
+    Quota,
+    QuotaSnapshot,
+    Round,
+)
 
 __all__ = [
     "AccountToken",
     "AuditEvent",
+    "CriterionTemplate",
     "Invitation",
     "LoginAttempt",
     "Membership",
     "Municipality",
     "Organisation",
     "OutboxMessage",
+    "Programme",
+    "ProgrammeText",
+    "PupilCount",
+    "Quota",
+    "QuotaSnapshot",
+    "Round",
     "StatusChange",
     "User",
     "UserSession",

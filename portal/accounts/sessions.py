@@ -12,7 +12,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 
 from portal.accounts.models import User, UserSession
@@ -116,4 +116,18 @@ def init_app(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
     login_manager.login_message = _l("Please log in to see this page.")
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        """Send the browser to the login page with a same-site `next`; scripts get a 401 in JSON."""
+        if request.endpoint == "accounts.keepalive" or request.accept_mimetypes.best == "application/json":
+            return jsonify(error="unauthenticated"), 401
+        if g.get("session_expired"):
+            flash(_l("Your session has ended. Please log in again."), "info")
+        else:
+            flash(login_manager.login_message, "info")
+        session.pop(SESSION_KEY, None)
+        target = request.full_path if request.query_string else request.path
+        next_url = target if request.method == "GET" else None
+        return redirect(url_for("accounts.login", next=next_url))
 

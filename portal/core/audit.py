@@ -93,7 +93,9 @@ def record(
     if obj is not None:
         object_type = object_type or obj.__tablename__
         object_id = object_id if object_id is not None else obj.id
-    actor_id = getattr(actor, "id", None) if actor is not None and getattr(actor, "is_authenticated", True) else None
+    actor_id = (
+        getattr(actor, "id", None) if actor is not None and getattr(actor, "is_authenticated", True) else None
+    )
     event = AuditEvent(
         at=utcnow(),
         actor_id=actor_id,

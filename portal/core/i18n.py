@@ -2,57 +2,97 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
-from portal.core.timeutil import to_riga
+from portal.core.timeutil import to_riga, utcnow
 
+# The cookie that remembers an anonymous visitor's language. Where cookies are Secure (production,
+# tests) it carries the __Host- prefix, so no subdomain or plain-HTTP page can plant it (QUALITY B1).
 LANG_COOKIE = "lang"
+LANG_COOKIE_SECURE = "__Host-lang"
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def lang_cookie_name() -> str:
+    """Return the language cookie's name for this configuration."""
+    return LANG_COOKIE_SECURE if current_app.config.get("SESSION_COOKIE_SECURE") else LANG_COOKIE
+
+
+def set_lang_cookie(response, lang: str):
+    """Remember the language in a cookie with the same attributes as the session cookie (QUALITY B1)."""
+    response.set_cookie(
+        lang_cookie_name(),
+        lang,
+        max_age=LANG_COOKIE_MAX_AGE,
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        httponly=True,
+        samesite="Lax",
+        path="/",
+        domain=None,
+    )
+    return response
 
 
 def select_locale() -> str:
     """Choose the user's saved language, then the language cookie, then Latvian."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
-    lang = request.cookies.get(LANG_COOKIE)
+    lang = request.cookies.get(lang_cookie_name())
     if lang in languages:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def current_language() -> str:
-    return str(get_locale() or "lv")
+    """Return the language code of the page being rendered ('lv' or 'en')."""
+    locale = get_locale()
+    return locale.language if locale is not None else "lv"
 
 
-def money(value: Decimal | int | None) -> str:
-    """Format euros for the current locale: '4 600,00 €' in Latvian, '€4,600.00' in English."""
-    if value is None:
+def money(value: Decimal | int | str | None) -> str:
+    """Format euros for the current locale: '4 600,00 €' in Latvian, '€4,600.00' in English.
+
+    Babel separates groups and the sign with no-break spaces (U+00A0), so an amount never wraps.
+    """
+    if value is None or value == "":
         return ""
-    return format_currency(Decimal(value), "EUR", locale=current_language())
+    return format_currency(Decimal(str(value)), "EUR", locale=current_language())
 
 
 def number(value) -> str:
+    """Format a number with the current locale's separators."""
     if value is None:
         return ""
     return format_decimal(value, locale=current_language())
+
+
+def _aware(value: datetime) -> datetime:
+    # Everything is stored as aware UTC; a naive value can only be a UTC instant that lost its zone.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def riga_datetime(value: datetime | None, fmt: str = "medium") -> str:
     """Format an instant as Europe/Riga wall-clock time in the current locale."""
     if value is None:
         return ""
-    return format_datetime(to_riga(value), fmt)
+    return format_datetime(to_riga(_aware(value)), fmt)
 
 
-def local_date(value: date | None, fmt: str = "medium") -> str:
+def local_date(value: date | datetime | None, fmt: str = "medium") -> str:
+    """Format a calendar date; an instant is first turned into its Riga date."""
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        value = to_riga(_aware(value)).date()
     return format_date(value, fmt)
 
 
@@ -65,4 +105,9 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _language():
-        return {"current_language": current_language(), "languages": app.config["LANGUAGES"]}
+        return {
+            "current_language": current_language(),
+            "languages": app.config["LANGUAGES"],
+            # Lets portal.js correct the session-timeout warning for a browser clock that is off.
+            "server_now": utcnow(),
+        }

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
-from flask_mail import Message
+from flask_mail import Connection, Message
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -91,9 +91,14 @@ def _remember_committed(session: Session) -> None:
         session.info.setdefault(_COMMITTED_KEY, []).extend(pending)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_rolled_back(session: Session, transaction) -> None:
+    # Only the end of the outermost transaction matters: after a commit `_remember_committed` has
+    # already moved the ids away, so whatever is still pending was rolled back. (Listening to
+    # after_rollback instead would also fire for a rolled-back SAVEPOINT and forget messages whose
+    # outer transaction still commits.)
+    if transaction.parent is None:
+        session.info.pop(_PENDING_KEY, None)
 
 
 def send_committed() -> int:
@@ -110,39 +115,55 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def _deliver(message: OutboxMessage) -> None:
-    mail.send(
-        Message(
-            subject=message.subject,
-            recipients=[message.recipient],
-            body=message.body_text,
-            html=message.body_html,
-        )
+    """Send one message over SMTP with the configuration as it is now.
+
+    Flask-Mail copies MAIL_* into its state once, in `init_app`; reading the settings at send time
+    lets tests (and an operator changing the environment of a long-running worker's app) point the
+    outbox at another server or switch suppression on and off.
+    """
+    config = current_app.config
+    state = mail.init_mail(config, current_app.debug, current_app.testing)
+    email = Message(
+        subject=message.subject,
+        recipients=[message.recipient],
+        body=message.body_text,
+        html=message.body_html,
+        sender=config["MAIL_DEFAULT_SENDER"],
+        charset="utf-8",
     )
+    with Connection(state) as connection:
+        email.send(connection)
 
 
 def send_queued(*, ids: list[int] | None = None, limit: int = 100, now: datetime | None = None) -> int:
     """Send due messages one by one, each in its own short transaction; return how many were sent.
 
     A row is claimed with FOR UPDATE SKIP LOCKED, so two senders running at once skip each other's
-    rows instead of sending them twice.
+    rows instead of sending them twice. A message that fails is retried with exponential back-off;
+    after MAIL_MAX_ATTEMPTS it is dead-lettered and every national administrator is alerted.
     """
     now = now or utcnow()
     max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+    remaining = None if ids is None else list(ids)
     sent = 0
     for _ in range(limit):
+        if remaining is not None and not remaining:
+            break
         query = (
             sa.select(OutboxMessage)
             .where(OutboxMessage.status == QUEUED, OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.id)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(1)
             .with_for_update(skip_locked=True)
         )
-        if ids is not None:
-            query = query.where(OutboxMessage.id.in_(ids))
+        if remaining is not None:
+            query = query.where(OutboxMessage.id.in_(remaining))
         message = db.session.execute(query).scalar_one_or_none()
         if message is None:
             db.session.rollback()
             break
+        if remaining is not None:
+            remaining.remove(message.id)
         message.attempts += 1
         try:
             _deliver(message)
@@ -151,24 +172,71 @@ def send_queued(*, ids: list[int] | None = None, limit: int = 100, now: datetime
             if message.attempts >= max_attempts:
                 message.status = DEAD
                 log.error("outbox message %s dead after %s attempts", message.id, message.attempts)
+                alerts = _alert_administrators(message, now)
+                if remaining is not None:
+                    remaining.extend(alerts)
             else:
                 message.next_attempt_at = now + _backoff(message.attempts)
+                log.warning("outbox message %s failed (attempt %s), retrying", message.id, message.attempts)
             db.session.commit()
-            if ids is not None:
-                ids = [i for i in ids if i != message.id]
             continue
         message.status = SENT
         message.sent_at = utcnow()
         message.last_error = None
         db.session.commit()
         sent += 1
-        if ids is not None:
-            ids = [i for i in ids if i != message.id]
     return sent
+
+
+ALERT_TEMPLATE = "admin_mail_dead"
+
+
+def _alert_administrators(dead: OutboxMessage, now: datetime) -> list[int]:
+    """Queue an `admin_mail_dead` alert to every active national administrator; return the new ids.
+
+    An alert about an alert is never queued: if the alert itself cannot be delivered, mailing the
+    administrators about it would fail the same way, and loop.
+    """
+    if dead.template == ALERT_TEMPLATE:
+        return []
+    from portal.accounts.models import Membership, User
+    from portal.core.enums import Role
+
+    admins = db.session.scalars(
+        sa.select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.role == Role.NATIONAL_ADMIN, User.is_disabled.is_(False))
+        .order_by(User.id)
+    ).unique()
+    base_url = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    ids = []
+    for admin in admins:
+        try:
+            alert = queue_email(
+                admin.email,
+                ALERT_TEMPLATE,
+                locale=admin.locale or "lv",
+                message=dead,
+                outbox_url=f"{base_url}/admin/outbox",
+            )
+        except Exception:  # a broken alert template must never keep the message from being dead-lettered
+            log.exception("could not queue the dead-letter alert for message %s", dead.id)
+            continue
+        # Due at once, in this run too (the run's clock may be ahead of the wall clock in tests).
+        alert.next_attempt_at = min(now, alert.next_attempt_at)
+        ids.append(alert.id)
+    return ids
+
+
+def dead_count() -> int:
+    """Return how many messages are dead-lettered (for the administrators' banner)."""
+    return db.session.scalar(sa.select(sa.func.count()).where(OutboxMessage.status == DEAD)) or 0
 
 
 def retry_dead(message: OutboxMessage) -> None:
     """Put a dead-lettered message back in the queue (an administrator's decision)."""
+    if message.status != DEAD:
+        raise ValueError(f"outbox message {message.id} is not dead-lettered")
     message.status = QUEUED
     message.attempts = 0
     message.next_attempt_at = utcnow()

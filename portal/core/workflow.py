@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core import audit
@@ -108,11 +109,13 @@ def transition(
     current = workflow.status_enum(getattr(obj, workflow.status_attr))
     step = workflow.transitions.get(current, {}).get(action)
     if step is None:
-        raise WorkflowError(f"'{action}' is not possible from '{current.value}'")
+        # Shown to the user on the 409 page, so translated; the log line keeps the technical detail.
+        raise WorkflowError(_("This action is not possible in the current status."))
     if not (workflow.roles_for(obj, actor) & step.roles):
-        raise TransitionDenied(f"{workflow.name}: '{action}' denied")
-    if step.requires_reason and not (reason and reason.strip()):
-        raise WorkflowError("A reason is required.", field="reason")
+        raise TransitionDenied(f"{workflow.name}: '{action}' from '{current.value}' denied")
+    reason = reason.strip() if reason else None
+    if step.requires_reason and not reason:
+        raise WorkflowError(_("Give a reason."), field="reason")
     for guard in workflow.guards.get(action, []):
         guard(obj, action, actor)
 

@@ -1,19 +1,66 @@
 """Public pages: home, language switch, accessibility statement, privacy notice."""
 
+from datetime import date
+from decimal import Decimal
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BuildError, RequestRedirect
 
-from portal.core.i18n import LANG_COOKIE
+from portal.core.i18n import set_lang_cookie
 from portal.extensions import db
 
 bp = Blueprint("public", __name__)
+
+# The accessibility statement's dates (Directive 2016/2102 Art. 7; MK 445): update `reviewed` whenever
+# the statement is checked again, and `prepared` only if it is rewritten.
+STATEMENT_PREPARED = date(2026, 11, 22)
+STATEMENT_REVIEWED = date(2026, 11, 22)
+
+# The PuMPuRS programme's default rules (DESIGN §2), as the home page explains them to newcomers. The
+# binding rules of each call are in its regulations and the programme's data.
+PROGRAMME_RULES = {
+    "amount": Decimal("4600.00"),
+    "min_months": 3,
+    "max_months": 18,
+    "min_risk_share": 10,
+    "advance_share": 80,
+}
+
+
+@bp.app_template_global()
+def optional_url(endpoint: str, **values) -> str | None:
+    """Return the URL of an endpoint, or None where that part of the portal is not installed."""
+    if endpoint not in current_app.view_functions:
+        return None
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+@bp.app_template_global()
+def optional_path(path: str) -> str | None:
+    """Return the path if the portal serves it to GET (e.g. the stable /api/v1/openapi.json), else None."""
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        adapter.match(path, method="GET")
+    except RequestRedirect as redirect_to:
+        return urlsplit(redirect_to.new_url).path
+    except HTTPException:
+        return None
+    return path
 
 
 def safe_next(target: str | None, fallback: str = "/") -> str:
     """Return a same-site path to go back to; anything else becomes the fallback (no open redirect)."""
     if not target:
+        return fallback
+    # Browsers treat a backslash like a slash ("/\\evil.example" is another host) and ignore tabs and
+    # newlines inside URLs, so those never count as a same-site path.
+    if "\\" in target or any(ch in target for ch in "\t\r\n"):
         return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -23,7 +70,7 @@ def safe_next(target: str | None, fallback: str = "/") -> str:
 
 @bp.get("/")
 def index():
-    return render_template("public/index.html")
+    return render_template("public/index.html", rules=PROGRAMME_RULES)
 
 
 @bp.post("/language")
@@ -36,21 +83,14 @@ def set_language():
         current_user.locale = lang
         db.session.commit()
     response = redirect(safe_next(request.form.get("next")))
-    response.set_cookie(
-        LANG_COOKIE,
-        lang,
-        max_age=365 * 24 * 3600,
-        secure=current_app.config["SESSION_COOKIE_SECURE"],
-        httponly=True,
-        samesite="Lax",
-        path="/",
-    )
-    return response
+    return set_lang_cookie(response, lang)
 
 
 @bp.get("/accessibility")
 def accessibility():
-    return render_template("public/accessibility.html")
+    return render_template(
+        "public/accessibility.html", prepared=STATEMENT_PREPARED, reviewed=STATEMENT_REVIEWED
+    )
 
 
 @bp.get("/privacy")
