@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import click
-
 from flask import Flask
 
 from portal.config import Config, config_from_env
@@ -31,7 +30,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from portal import models  # noqa: F401
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), compare_type=True, render_as_batch=True)
+    migrate.init_app(
+        app, db, directory=str(app.root_path + "/../migrations"), compare_type=True, render_as_batch=True
+    )
     mail.init_app(app)
     csrf.init_app(app)
 
@@ -72,7 +73,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from portal import cli
 
     cli.init_app(app)
-    from portal.programmes.cli import quotas_cli
+    from portal.programmes.cli import programmes_cli, quotas_cli
 
     app.cli.add_command(quotas_cli)
+    app.cli.add_command(programmes_cli)
     return app

@@ -19,7 +19,7 @@ from portal.extensions import db
 from portal.municipalities.models import Municipality
 from portal.organisations.models import Organisation
 
-DEMO_PASSWORD = "Demo-parole-2026"
+DEMO_PASSWORD = "Demo-parole-2026"  # noqa: S105 - the documented demo password
 
 # (email, full name, role, municipality code or None, organisation key or None)
 ACCOUNTS = [
@@ -57,18 +57,58 @@ ORGANISATIONS = {
     },
 }
 
-GROUP = {"name": "Jauniešu iniciatīvas grupa \u201cSkolas sols\u201d", "representative": "zibens",
-         "members": 6, "municipality": "0020000", "email": "skolassols@demo.jip.lv"}
+GROUP = {
+    "name": "Jauniešu iniciatīvas grupa \u201cSkolas sols\u201d",
+    "representative": "zibens",
+    "members": 6,
+    "municipality": "0020000",
+    "email": "skolassols@demo.jip.lv",
+}
 
 # Target-group pupils per municipality for the demo round (fictional, roughly by population).
 DEMO_PUPILS = {
-    "0001000": 52000, "0002000": 8100, "0003000": 5600, "0004000": 4300, "0005000": 6800, "0006000": 2600,
-    "0007000": 3000, "0020000": 2200, "0021000": 1200, "0022000": 2000, "0023000": 3300, "0024000": 1100,
-    "0025000": 3900, "0026000": 3900, "0027000": 2700, "0028000": 2400, "0029000": 1500, "0030000": 3700,
-    "0031000": 3300, "0032000": 1400, "0033000": 2700, "0034000": 4600, "0035000": 2800, "0036000": 900,
-    "0037000": 1500, "0038001": 2800, "0039000": 5200, "0040000": 4800, "0041000": 1700, "0042000": 1300,
-    "0043000": 2300, "0044000": 4200, "0045000": 2600, "0046000": 2300, "0047000": 500, "0048000": 3800,
-    "0049000": 1800, "0051000": 3200, "0052000": 3800, "0053000": 700, "0054000": 5600, "0055000": 300,
+    "0001000": 52000,
+    "0002000": 8100,
+    "0003000": 5600,
+    "0004000": 4300,
+    "0005000": 6800,
+    "0006000": 2600,
+    "0007000": 3000,
+    "0020000": 2200,
+    "0021000": 1200,
+    "0022000": 2000,
+    "0023000": 3300,
+    "0024000": 1100,
+    "0025000": 3900,
+    "0026000": 3900,
+    "0027000": 2700,
+    "0028000": 2400,
+    "0029000": 1500,
+    "0030000": 3700,
+    "0031000": 3300,
+    "0032000": 1400,
+    "0033000": 2700,
+    "0034000": 4600,
+    "0035000": 2800,
+    "0036000": 900,
+    "0037000": 1500,
+    "0038001": 2800,
+    "0039000": 5200,
+    "0040000": 4800,
+    "0041000": 1700,
+    "0042000": 1300,
+    "0043000": 2300,
+    "0044000": 4200,
+    "0045000": 2600,
+    "0046000": 2300,
+    "0047000": 500,
+    "0048000": 3800,
+    "0049000": 1800,
+    "0051000": 3200,
+    "0052000": 3800,
+    "0053000": 700,
+    "0054000": 5600,
+    "0055000": 300,
     "0056000": 1200,
 }
 
@@ -85,8 +125,14 @@ def _user(email: str, name: str, password_hash: str) -> tuple[User, bool]:
     user = db.session.scalar(sa.select(User).where(User.email == email))
     if user is not None:
         return user, False
-    user = User(email=email, full_name=name, password_hash=password_hash, locale="lv",
-                email_confirmed_at=utcnow(), is_demo=True)
+    user = User(
+        email=email,
+        full_name=name,
+        password_hash=password_hash,
+        locale="lv",
+        email_confirmed_at=utcnow(),
+        is_demo=True,
+    )
     db.session.add(user)
     db.session.flush()
     return user, True
@@ -97,11 +143,19 @@ def _organisation(key: str, creator: User) -> Organisation:
     org = db.session.scalar(sa.select(Organisation).where(Organisation.reg_number == data["reg_number"]))
     if org is None:
         fields = {k: v for k, v in data.items() if k != "municipality"}
-        org = Organisation(**fields, municipality=_municipality(data["municipality"]), created_by_id=creator.id)
+        org = Organisation(
+            **fields, municipality=_municipality(data["municipality"]), created_by_id=creator.id
+        )
         db.session.add(org)
         db.session.flush()
-        audit.record("organisation.registered", actor=creator, obj=org, organisation_id=org.id,
-                     municipality_id=org.municipality_id, after={"name": org.name, "demo": True})
+        audit.record(
+            "organisation.registered",
+            actor=creator,
+            obj=org,
+            organisation_id=org.id,
+            municipality_id=org.municipality_id,
+            after={"name": org.name, "demo": True},
+        )
     return org
 
 
@@ -111,8 +165,14 @@ def _seed_programme(admin: User) -> None:
     programme = programmes.ensure_pumpurs_programme()
     if any(r.number == 1 for r in programme.rounds):
         return
-    rnd = programmes.create_round(programme, actor=admin, number=1, projects=120,
-                                  period_start=date(2026, 1, 1), period_end=date(2027, 6, 30))
+    rnd = programmes.create_round(
+        programme,
+        actor=admin,
+        number=1,
+        projects=120,
+        period_start=date(2026, 1, 1),
+        period_end=date(2027, 6, 30),
+    )
     names = dict(db.session.execute(sa.select(Municipality.code, Municipality.name)).all())
     csv = "municipality;pupils\n" + "".join(f"{names[c]};{n}\n" for c, n in DEMO_PUPILS.items())
     report = programmes.import_pupil_counts(rnd, csv.encode("utf-8-sig"), actor=admin)
@@ -135,28 +195,51 @@ def seed() -> dict:
             created["users"].append(email)
         municipality_id = _municipality(code).id if code else None
         organisation_id = _organisation(org_key, user).id if org_key else None
-        exists = db.session.scalar(sa.select(Membership).where(
-            Membership.user_id == user.id, Membership.role == role,
-            Membership.municipality_id.is_(municipality_id) if municipality_id is None
-            else Membership.municipality_id == municipality_id,
-            Membership.organisation_id.is_(organisation_id) if organisation_id is None
-            else Membership.organisation_id == organisation_id,
-        ))
+        exists = db.session.scalar(
+            sa.select(Membership).where(
+                Membership.user_id == user.id,
+                Membership.role == role,
+                Membership.municipality_id.is_(municipality_id)
+                if municipality_id is None
+                else Membership.municipality_id == municipality_id,
+                Membership.organisation_id.is_(organisation_id)
+                if organisation_id is None
+                else Membership.organisation_id == organisation_id,
+            )
+        )
         if exists is None:
-            db.session.add(Membership(user_id=user.id, role=role, municipality_id=municipality_id,
-                                      organisation_id=organisation_id, is_representative=role == Role.APPLICANT))
+            db.session.add(
+                Membership(
+                    user_id=user.id,
+                    role=role,
+                    municipality_id=municipality_id,
+                    organisation_id=organisation_id,
+                    is_representative=role == Role.APPLICANT,
+                )
+            )
     db.session.flush()
     representative = _organisation(GROUP["representative"], users["zibens@demo.jip.lv"])
     group = db.session.scalar(sa.select(Organisation).where(Organisation.name == GROUP["name"]))
     if group is None:
-        group = Organisation(name=GROUP["name"], legal_form=LegalForm.INITIATIVE_GROUP,
-                             representative_organisation=representative, group_members_count=GROUP["members"],
-                             municipality=_municipality(GROUP["municipality"]), email=GROUP["email"],
-                             created_by_id=users["zibens@demo.jip.lv"].id)
+        group = Organisation(
+            name=GROUP["name"],
+            legal_form=LegalForm.INITIATIVE_GROUP,
+            representative_organisation=representative,
+            group_members_count=GROUP["members"],
+            municipality=_municipality(GROUP["municipality"]),
+            email=GROUP["email"],
+            created_by_id=users["zibens@demo.jip.lv"].id,
+        )
         db.session.add(group)
         db.session.flush()
-        db.session.add(Membership(user_id=users["zibens@demo.jip.lv"].id, role=Role.APPLICANT,
-                                  organisation_id=group.id, is_representative=True))
+        db.session.add(
+            Membership(
+                user_id=users["zibens@demo.jip.lv"].id,
+                role=Role.APPLICANT,
+                organisation_id=group.id,
+                is_representative=True,
+            )
+        )
     _seed_programme(users["admin@demo.jip.lv"])
     db.session.flush()
     return created
@@ -166,7 +249,8 @@ def describe(created: dict) -> str:
     """Return the demo accounts as a table for the terminal."""
     lines = [
         "",
-        "Demo accounts (password for all: %s; TOTP is skipped for demo accounts in DEMO_MODE only):" % DEMO_PASSWORD,
+        f"Demo accounts (password for all: {DEMO_PASSWORD};"
+        " TOTP is skipped for demo accounts in DEMO_MODE only):",
     ]
     from portal.municipalities.data import rows
 

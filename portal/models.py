@@ -1,8 +1,17 @@
 """Every model, imported in one place so Alembic and the app see the whole schema."""
 
 from portal.accounts.models import AccountToken, LoginAttempt, Membership, User, UserSession
+from portal.applications.models import (
+    Application,
+    ApplicationActivity,
+    ApplicationVersion,
+    Attachment,
+    BudgetLine,
+)
+from portal.calls.models import Call, CallCriterion
 from portal.core.audit import AuditEvent
 from portal.core.mail import OutboxMessage
+from portal.core.storage import StoredFile
 from portal.core.workflow import StatusChange
 from portal.municipalities.models import Municipality
 from portal.organisations.models import Invitation, Organisation
@@ -17,6 +26,14 @@ from portal.programmes.models import (
 )
 
 __all__ = [
+    "Application",
+    "ApplicationActivity",
+    "ApplicationVersion",
+    "Attachment",
+    "BudgetLine",
+    "Call",
+    "CallCriterion",
+    "StoredFile",
     "AccountToken",
     "AuditEvent",
     "CriterionTemplate",

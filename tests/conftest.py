@@ -13,6 +13,7 @@ from portal import create_app
 from portal.config import TestConfig
 from portal.extensions import db as _db
 from portal.extensions import mail
+from tests.helpers import browser_client, rolled_back_db
 
 _TMP = tempfile.mkdtemp(prefix="jip-test-")
 
@@ -44,18 +45,9 @@ def app():
 
 @pytest.fixture()
 def db(app):
-    """Run the test inside one outer transaction that is rolled back at the end."""
-    connection = _db.engine.connect()
-    outer = connection.begin()
-    original = _db.session
-    _db.session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
-    try:
-        yield _db
-    finally:
-        _db.session.remove()
-        _db.session = original
-        outer.rollback()
-        connection.close()
+    """Run the test inside one outer transaction that is rolled back at the end (a view's commit included)."""
+    with rolled_back_db() as database:
+        yield database
 
 
 @pytest.fixture(autouse=True)
@@ -75,8 +67,8 @@ def outbox(app):
 
 @pytest.fixture()
 def client(app, db):
-    """A test client on https://localhost, so Secure __Host- cookies behave as in a browser."""
-    return app.test_client()
+    """A browser-like client on https://localhost, so Secure __Host- cookies behave as in a browser."""
+    return browser_client(app)
 
 
 @pytest.fixture()

@@ -69,16 +69,14 @@ class OrganisationFactory(_Base):
 
 
 def valid_reg_number(n: int) -> str:
-    """Return the n-th valid 11-digit Latvian legal-entity registration number (starting 4000)."""
+    """Return a valid 11-digit Latvian legal-entity registration number, different for every n.
+
+    Each n owns a block of 100 numbers (4000nnnnn00–99) and a block always holds a valid one.
+    """
     from stdnum.lv import pvn
 
-    candidate = 40000000000 + n * 10
-    while True:
-        for check in range(10):
-            number = str(candidate + check)
-            if pvn.is_valid(number):
-                return number
-        candidate += 10
+    start = 40_000_000_000 + n * 100
+    return next(str(c) for c in range(start, start + 100) if pvn.is_valid(str(c)))
 
 
 def membership(user: User, role: Role, *, municipality=None, organisation=None, representative=False):

@@ -4,21 +4,58 @@
         ...                                   # the app's MAIL_* now point at it, sending is on
         assert server.messages[0]["Subject"] == "..."
 
-`refuse_first=3` makes the server answer "451 try later" to the first three messages.
+`refuse_first=3` makes the server answer "451 try later" to the first three messages; `delay=0.2`
+makes it slow (each message takes 0.2 s), so that concurrent senders overlap.
 The app's MAIL_* settings are restored afterwards.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
+from pathlib import Path
 
-from aiosmtpd.controller import Controller
+
+def _import_controller():
+    """Import aiosmtpd's Controller even though `tests/public/` (the public pages' tests) shadows the
+    `public` module of the atpublic distribution that aiosmtpd imports, when pytest puts `tests/` on
+    sys.path. The real module is swapped in for the import only, then the test package is restored."""
+    try:
+        from aiosmtpd.controller import Controller
+
+        return Controller
+    except ImportError:
+        pass
+    import importlib.machinery
+    import importlib.util
+
+    paths = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+    spec = importlib.machinery.PathFinder.find_spec("public", paths)
+    saved = sys.modules.pop("public", None)
+    try:
+        real = importlib.util.module_from_spec(spec)
+        sys.modules["public"] = real
+        spec.loader.exec_module(real)
+        for name in [n for n in sys.modules if n.startswith("aiosmtpd")]:
+            del sys.modules[name]
+        from aiosmtpd.controller import Controller
+
+        return Controller
+    finally:
+        if saved is not None:
+            sys.modules["public"] = saved
+        else:
+            sys.modules.pop("public", None)
+
+
+Controller = _import_controller()
 
 _MAIL_KEYS = (
     "MAIL_SERVER",
@@ -41,8 +78,9 @@ def free_port() -> int:
 class RecordingHandler:
     """Accept messages (after refusing the first `refuse_first` of them) and keep them parsed."""
 
-    def __init__(self, refuse_first: int = 0, refusal: str = "451 4.3.0 Try again later"):
+    def __init__(self, refuse_first: int = 0, refusal: str = "451 4.3.0 Try again later", delay: float = 0):
         self.refuse_first = refuse_first
+        self.delay = delay
         self.refusal = refusal
         self.attempts = 0
         self.refused = 0
@@ -51,6 +89,8 @@ class RecordingHandler:
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        if self.delay:  # a slow server, so that concurrent senders overlap
+            await asyncio.sleep(self.delay)
         with self._lock:
             self.attempts += 1
             if self.refused < self.refuse_first:
@@ -65,9 +105,9 @@ class RecordingHandler:
 
 
 @contextmanager
-def smtp_server(app, *, refuse_first: int = 0) -> Iterator[RecordingHandler]:
+def smtp_server(app, *, refuse_first: int = 0, delay: float = 0) -> Iterator[RecordingHandler]:
     """Run an SMTP server on 127.0.0.1 and point the app's outbox at it for the duration."""
-    handler = RecordingHandler(refuse_first=refuse_first)
+    handler = RecordingHandler(refuse_first=refuse_first, delay=delay)
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()

@@ -10,7 +10,15 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -24,7 +32,11 @@ from wtforms.validators import (
 
 from portal.accounts import passwords
 
-LANGUAGE_CHOICES = [("lv", "Latviešu"), ("en", "English")]
+# Each language is named in itself, marked with its own `lang` for screen readers.
+LANGUAGE_CHOICES = [
+    SelectChoice("lv", "Latviešu", render_kw={"lang": "lv"}),
+    SelectChoice("en", "English", render_kw={"lang": "en"}),
+]
 # Longer input cannot be a valid password (policy maximum 128); refusing it early bounds hashing work.
 LOGIN_PASSWORD_MAX = 1024
 

@@ -57,7 +57,9 @@ def find_token(token: str, purpose: str, *, usable_only: bool = True) -> Account
     if not token or len(token) > 200:
         return None
     row = db.session.scalar(
-        sa.select(AccountToken).where(AccountToken.token_hash == _token_hash(token), AccountToken.purpose == purpose)
+        sa.select(AccountToken).where(
+            AccountToken.token_hash == _token_hash(token), AccountToken.purpose == purpose
+        )
     )
     if row is None:
         return None
@@ -69,7 +71,9 @@ def find_token(token: str, purpose: str, *, usable_only: bool = True) -> Account
 def external_url(endpoint: str, **values) -> str:
     """Build an absolute link for an e-mail from PUBLIC_BASE_URL, never from the request's Host header."""
     base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
     return adapter.build(endpoint, values, force_external=True)
 
 
@@ -256,7 +260,11 @@ def check_password_login(email: str, password: str, ip: str) -> LoginCheck:
 
 def check_totp_login(user: User, code: str, ip: str) -> bool:
     """Check the second factor, refusing replays (QUALITY A6); record the attempt."""
-    step = totp.matching_step(user.totp_secret or "", code, last_step=user.totp_last_step) if user.has_totp else None
+    step = (
+        totp.matching_step(user.totp_secret or "", code, last_step=user.totp_last_step)
+        if user.has_totp
+        else None
+    )
     if step is None:
         record_login_attempt(user.email, ip, success=False, stage=STAGE_TOTP, reason="invalid_code")
         return False
@@ -461,5 +469,10 @@ def enable_user(user: User, actor: User, reason: str | None = None) -> None:
     user.is_disabled = False
     db.session.flush()
     audit.record(
-        "user_enabled", actor=actor, obj=user, before={"is_disabled": True}, after={"is_disabled": False}, reason=reason
+        "user_enabled",
+        actor=actor,
+        obj=user,
+        before={"is_disabled": True},
+        after={"is_disabled": False},
+        reason=reason,
     )

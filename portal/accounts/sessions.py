@@ -130,4 +130,3 @@ def init_app(app: Flask) -> None:
         target = request.full_path if request.query_string else request.path
         next_url = target if request.method == "GET" else None
         return redirect(url_for("accounts.login", next=next_url))
-

@@ -168,7 +168,9 @@ def login_totp():
             return _complete_login(user, next_url)
         db.session.commit()
         form.code.data = ""
-        form.code.errors.append(_("The code is not valid. Enter the current code from your authenticator app."))
+        form.code.errors.append(
+            _("The code is not valid. Enter the current code from your authenticator app.")
+        )
     return render_template("accounts/login_totp.html", form=form)
 
 
@@ -197,7 +199,9 @@ def enrol_totp():
             return _complete_login(user, next_url)
         db.session.commit()
         form.code.data = ""
-        form.code.errors.append(_("The code is not valid. Scan the QR code again and enter the current code."))
+        form.code.errors.append(
+            _("The code is not valid. Scan the QR code again and enter the current code.")
+        )
     return render_template("accounts/enrol_totp.html", form=form, **_totp_setup_context(user, secret))
 
 
@@ -417,7 +421,9 @@ def enable_totp():
             db.session.commit()
             flash(_("Two-step login is now on for your account."), "success")
             return redirect(url_for("accounts.settings"))
-        form.code.errors.append(_("The code is not valid. Scan the QR code again and enter the current code."))
+        form.code.errors.append(
+            _("The code is not valid. Scan the QR code again and enter the current code.")
+        )
     form.code.data = ""
     return render_template("accounts/enable_totp.html", form=form, **_totp_setup_context(user, secret))
 
@@ -435,7 +441,9 @@ def disable_totp():
             db.session.commit()
             flash(_("Two-step login is now off."), "info")
             return redirect(url_for("accounts.settings"))
-        form.disable_code.errors.append(_("The code is not valid. Enter the current code from your authenticator app."))
+        form.disable_code.errors.append(
+            _("The code is not valid. Enter the current code from your authenticator app.")
+        )
     form.disable_code.data = ""
     return _settings_page(user, disable_totp_form=form)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.core.enums import Role
@@ -21,9 +21,9 @@ class AuditFilterForm(FlaskForm):
 
     date_from = DateField(_l("From (date)"), validators=[Optional()])
     date_to = DateField(_l("To (date)"), validators=[Optional()])
-    action = SelectField(_l("Action"), choices=[], validate_choice=True)
+    action = SelectField(_l("Action"), choices=[], default="", validate_choice=True)
     actor = StringField(_l("Actor e-mail contains"), validators=[Optional(), Length(max=254)])
-    object_type = SelectField(_l("Object type"), choices=[], validate_choice=True)
+    object_type = SelectField(_l("Object type"), choices=[], default="", validate_choice=True)
     object_id = IntegerField(
         _l("Object number"),
         validators=[
@@ -33,8 +33,10 @@ class AuditFilterForm(FlaskForm):
     )
 
     def set_choices(self, actions: list[str], object_types: list[str]) -> None:
-        self.action.choices = [("", _l("All actions"))] + [(a, a) for a in actions]
-        self.object_type.choices = [("", _l("All object types"))] + [(t, t) for t in object_types]
+        self.action.choices = [SelectChoice("", _l("All actions"))] + [SelectChoice(a) for a in actions]
+        self.object_type.choices = [SelectChoice("", _l("All object types"))] + [
+            SelectChoice(t) for t in object_types
+        ]
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
@@ -52,17 +54,17 @@ class GrantRoleForm(FlaskForm):
     role = SelectField(
         _l("Role"),
         choices=[
-            (Role.COORDINATOR.value, lazy_pgettext("role", "Municipality coordinator")),
-            (Role.EVALUATOR.value, lazy_pgettext("role", "Evaluator")),
-            (Role.NATIONAL_ADMIN.value, lazy_pgettext("role", "National administrator")),
+            SelectChoice(Role.COORDINATOR.value, lazy_pgettext("role", "Municipality coordinator")),
+            SelectChoice(Role.EVALUATOR.value, lazy_pgettext("role", "Evaluator")),
+            SelectChoice(Role.NATIONAL_ADMIN.value, lazy_pgettext("role", "National administrator")),
         ],
         validators=[DataRequired()],
     )
-    municipality = SelectField(_l("Municipality"), choices=[], validate_choice=True)
+    municipality = SelectField(_l("Municipality"), choices=[], default="", validate_choice=True)
 
     def set_municipalities(self, municipalities) -> None:
-        self.municipality.choices = [("", _l("— not for a national administrator —"))] + [
-            (str(m.id), m.name) for m in municipalities
+        self.municipality.choices = [SelectChoice("", _l("— not for a national administrator —"))] + [
+            SelectChoice(str(m.id), m.name) for m in municipalities
         ]
 
     def validate_municipality(self, field):

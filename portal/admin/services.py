@@ -1,6 +1,7 @@
 """Administration use cases: roles, the first administrator, the outbox, audit exports.
 
 Every function flushes, writes the audit trail and queues e-mail; none commits (STYLE "Service layer").
+Each checks all its rules before it changes anything, so an AdminRuleError leaves the session clean.
 """
 
 from __future__ import annotations

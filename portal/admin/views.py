@@ -231,8 +231,10 @@ def list_users():
 
 
 def _load_user(user_id: int) -> User:
+    """Return the user with memberships and their scopes loaded at once (no query per membership)."""
     _require_user_admin()
-    return db.session.get(User, user_id) or abort(404)
+    user = db.session.get(User, user_id, options=[queries.memberships_with_scopes()])
+    return user or abort(404)
 
 
 def _municipalities() -> list[Municipality]:
@@ -285,8 +287,7 @@ def grant_user_role(user_id: int):
     )
     try:
         services.grant_role(user, Role(form.role.data), actor=current_user, municipality=municipality)
-    except services.AdminRuleError as exc:
-        db.session.rollback()
+    except services.AdminRuleError as exc:  # raised before anything changed: nothing to roll back
         getattr(form, exc.field or "role").errors.append(exc.message)
         return _render_user(user, status=422, grant_form=form)
     db.session.commit()
@@ -306,8 +307,7 @@ def revoke_user_membership(user_id: int, membership_id: int):
         return _render_user(user, status=422, revoke_forms={membership.id: form})
     try:
         services.revoke_membership(membership, actor=current_user, reason=form.reason.data)
-    except services.AdminRuleError as exc:
-        db.session.rollback()
+    except services.AdminRuleError as exc:  # raised before anything changed: nothing to roll back
         form.reason.errors.append(exc.message)
         return _render_user(user, status=422, revoke_forms={membership.id: form})
     db.session.commit()

@@ -65,6 +65,7 @@ def rows() -> list[dict]:
         for c, n in VALSTSPILSETAS
     ]
     out += [
-        {"code": c, "name": n, "kind": "novads", "valid_from": REFORM_DATE, "valid_to": None} for c, n in NOVADI
+        {"code": c, "name": n, "kind": "novads", "valid_from": REFORM_DATE, "valid_to": None}
+        for c, n in NOVADI
     ]
     return out

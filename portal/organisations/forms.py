@@ -12,7 +12,15 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField
+from wtforms import (
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -26,9 +34,10 @@ from wtforms.validators import (
 from portal.accounts import totp
 from portal.accounts.passwords import verify_password
 from portal.core.enums import REGISTERED_LEGAL_FORMS, LegalForm
+from portal.core.privacy import contains_personal_code
 from portal.municipalities.services import current_municipalities
 from portal.organisations.services import MIN_GROUP_MEMBERS
-from portal.organisations.validators import contains_personal_code, validate_iban, validate_reg_number
+from portal.organisations.validators import validate_iban, validate_reg_number
 
 MAX_GROUP_MEMBERS = 10_000
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{4,30}$")
@@ -60,9 +69,18 @@ def _website(form, field):
     if not field.data:
         return
     value = field.data if "://" in field.data else "https://" + field.data
-    parts = urlsplit(value)
-    host = parts.hostname or ""
-    if parts.scheme not in ("http", "https") or "." not in host or any(ch.isspace() for ch in value):
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:  # e.g. an unbalanced "[" is read as a broken IPv6 address
+        host, parts = "", None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or "." not in host
+        or any(ch.isspace() for ch in value)
+    ):
         raise ValidationError(_l("Enter a web address such as https://www.example.lv."))
     field.data = value
 
@@ -96,8 +114,8 @@ def _email_field(label):
 class _WithMunicipality(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.municipality.choices = [("", _l("Choose the municipality"))] + [
-            (m.code, m.name) for m in current_municipalities()
+        self.municipality.choices = [SelectChoice("", _l("Choose the municipality"))] + [
+            SelectChoice(m.code, m.name) for m in current_municipalities()
         ]
 
 
@@ -105,7 +123,7 @@ class _WithMunicipality(FlaskForm):
 # form, name and number first, as on the registration certificate.
 _LEGAL_FORM = RadioField(
     _l("Legal form"),
-    choices=[(f.value, f.label) for f in LegalForm if f in REGISTERED_LEGAL_FORMS],
+    choices=[SelectChoice(f.value, f.label) for f in LegalForm if f in REGISTERED_LEGAL_FORMS],
     validators=[InputRequired(message=_l("Choose the organisation's legal form."))],
 )
 _NAME = StringField(_l("Name"), filters=_F, validators=[DataRequired(), Length(max=200), _no_personal_code])

@@ -6,8 +6,6 @@ shown next to the field as it is.
 
 from __future__ import annotations
 
-import re
-
 from flask_babel import gettext as _
 from stdnum import iban as std_iban
 from stdnum.exceptions import ValidationError
@@ -15,8 +13,6 @@ from stdnum.lv import pvn
 
 LATVIAN_IBAN_LENGTH = 21
 
-# Eleven digits, optionally written as six, a hyphen and five: the shape of a Latvian personal code.
-_PERSONAL_CODE_SHAPE = re.compile(r"(?<!\d)([0-3]\d{5})[-\s]?(\d{5})(?!\d)")
 
 
 def validate_reg_number(value: str | None) -> str:
@@ -81,23 +77,6 @@ def validate_iban(value: str | None) -> str:
         raise ValueError(
             _("This is not a valid Latvian IBAN: check the bank code and account number.")
         ) from None
-
-
-def contains_personal_code(text: str | None) -> bool:
-    """Say whether free text contains something shaped like a Latvian personal code (QUALITY F2).
-
-    The check is by shape (a birth date and five digits, or the newer "32…" codes), not by checksum:
-    a mistyped code is still a person's code.
-    """
-    if not text:
-        return False
-    for first, _rest in _PERSONAL_CODE_SHAPE.findall(text):
-        if first.startswith("32"):
-            return True  # the format issued since 2017 carries no birth date
-        day, month = int(first[:2]), int(first[2:4])
-        if 1 <= day <= 31 and 1 <= month <= 12:
-            return True
-    return False
 
 
 def mask_iban_for_audit(value: str | None) -> str | None:

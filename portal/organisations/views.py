@@ -140,11 +140,13 @@ def new_group(org_id: int):
 
 def _show(org: Organisation, *, full_iban: str | None = None):
     can_manage = permissions.can_manage_members(current_user, org)
+    members = services.members_of(org)
     return render_template(
         "organisations/show_organisation.html",
         org=org,
         full_iban=full_iban,
-        members=services.members_of(org),
+        members=members,
+        representative_count=sum(1 for m in members if m.is_representative),
         invitations=services.pending_invitations(org) if can_manage else [],
         groups=services.groups_of(org),
         can_edit=permissions.can_edit_organisation(current_user, org),
@@ -156,7 +158,6 @@ def _show(org: Organisation, *, full_iban: str | None = None):
             org.representative_organisation is not None
             and permissions.can_view_organisation(current_user, org.representative_organisation)
         ),
-        action_form=ActionForm(),
     )
 
 

@@ -36,8 +36,9 @@ def _decimal(value: str, what: str) -> Decimal:
 @quotas_cli.command("compute")
 @click.option("--projects", "projects_text", help="Number of projects P in the round.")
 @click.option("--budget", "budget_text", help="Budget B in euros; P = floor(B / amount).")
-@click.option("--amount", "amount_text", default=DEFAULT_AMOUNT, show_default=True,
-              help="Amount per project in euros.")
+@click.option(
+    "--amount", "amount_text", default=DEFAULT_AMOUNT, show_default=True, help="Amount per project in euros."
+)
 @click.option("--counts", "counts_path", required=True, help="CSV file: municipality,pupils.")
 def compute_command(projects_text, budget_text, amount_text, counts_path):
     """Print each municipality's quota as CSV (municipality,pupils,quota,amount)."""
@@ -72,3 +73,17 @@ def compute_command(projects_text, budget_text, amount_text, counts_path):
     out.writerow(["municipality", "pupils", "quota", "amount"])
     for r in results:
         out.writerow([r.code, r.pupils, r.quota, f"{r.amount:.2f}"])
+
+
+programmes_cli = AppGroup("programmes", help="Programmes and their rules.")
+
+
+@programmes_cli.command("seed")
+def seed_command() -> None:
+    """Create the PuMPuRS youth initiative programme with its default rules and criteria (idempotent)."""
+    from portal.extensions import db
+    from portal.programmes.services import ensure_pumpurs_programme
+
+    programme = ensure_pumpurs_programme()
+    db.session.commit()
+    click.echo(f"{programme.code}: {programme.name_lv} ({len(programme.criteria)} criteria)")

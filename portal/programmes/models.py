@@ -56,7 +56,9 @@ class Programme(TimestampMixin, db.Model):
     criteria: Mapped[list[CriterionTemplate]] = relationship(
         back_populates="programme", order_by="CriterionTemplate.position", cascade="all, delete-orphan"
     )
-    texts: Mapped[list[ProgrammeText]] = relationship(back_populates="programme", cascade="all, delete-orphan")
+    texts: Mapped[list[ProgrammeText]] = relationship(
+        back_populates="programme", cascade="all, delete-orphan"
+    )
     rounds: Mapped[list[Round]] = relationship(back_populates="programme", order_by="Round.number")
 
     def name(self, locale: str) -> str:
@@ -154,7 +156,9 @@ class Round(TimestampMixin, db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     programme: Mapped[Programme] = relationship(back_populates="rounds")
-    pupil_counts: Mapped[list[PupilCount]] = relationship(back_populates="round", cascade="all, delete-orphan")
+    pupil_counts: Mapped[list[PupilCount]] = relationship(
+        back_populates="round", cascade="all, delete-orphan"
+    )
     quotas: Mapped[list[Quota]] = relationship(back_populates="round", cascade="all, delete-orphan")
 
     def label(self, locale: str) -> str:
@@ -205,10 +209,10 @@ class Quota(db.Model):
     __tablename__ = "quotas"
     __table_args__ = (
         sa.UniqueConstraint("round_id", "municipality_id"),
-        sa.CheckConstraint("quota >= 0 AND computed_quota >= 0 AND carried_in >= 0", name="counts_not_negative"),
         sa.CheckConstraint(
-            "(override_reason IS NULL) = (overridden_at IS NULL)", name="override_has_reason"
+            "quota >= 0 AND computed_quota >= 0 AND carried_in >= 0", name="counts_not_negative"
         ),
+        sa.CheckConstraint("(override_reason IS NULL) = (overridden_at IS NULL)", name="override_has_reason"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

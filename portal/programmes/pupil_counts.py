@@ -63,8 +63,15 @@ def parse_pupil_counts(data: bytes, resolve: Callable[[str], str | None]) -> Par
     result = ParseResult()
     text = _decode(data)
     if text is None:
-        result.problems.append(Problem(0, _l("The file is not a CSV text file in UTF-8 or Windows-1257. "
-                                              "Save it from the spreadsheet as \"CSV UTF-8\".")))
+        result.problems.append(
+            Problem(
+                0,
+                _l(
+                    "The file is not a CSV text file in UTF-8 or Windows-1257. "
+                    'Save it from the spreadsheet as "CSV UTF-8".'
+                ),
+            )
+        )
         return result
     lines = [ln for ln in text.splitlines()]
     if not any(ln.strip() for ln in lines):
@@ -73,8 +80,15 @@ def parse_pupil_counts(data: bytes, resolve: Callable[[str], str | None]) -> Par
     first = next(ln for ln in lines if ln.strip())
     delimiter = _delimiter(first)
     if delimiter is None:
-        result.problems.append(Problem(0, _l("Each line needs two columns, municipality and pupils, separated "
-                                              "by a comma or a semicolon.")))
+        result.problems.append(
+            Problem(
+                0,
+                _l(
+                    "Each line needs two columns, municipality and pupils, separated "
+                    "by a comma or a semicolon."
+                ),
+            )
+        )
         return result
 
     first_line = next(i for i, ln in enumerate(lines, start=1) if ln.strip())
@@ -84,8 +98,15 @@ def parse_pupil_counts(data: bytes, resolve: Callable[[str], str | None]) -> Par
         if not any(cells):
             continue
         if len(cells) != 2 or not all(cells):
-            result.problems.append(Problem(number, _l("Expected two values (municipality and pupils), found %(n)d.",
-                                                      n=len([c for c in cells if c]))))
+            result.problems.append(
+                Problem(
+                    number,
+                    _l(
+                        "Expected two values (municipality and pupils), found %(n)d.",
+                        n=len([c for c in cells if c]),
+                    ),
+                )
+            )
             continue
         name, raw_pupils = cells
         pupils_text = raw_pupils.replace("\u00a0", "").replace(" ", "")
@@ -94,13 +115,18 @@ def parse_pupil_counts(data: bytes, resolve: Callable[[str], str | None]) -> Par
             continue  # the header line
         code = resolve(name)
         if code is None:
-            result.problems.append(Problem(number, _l("Unknown municipality \"%(name)s\".", name=name)))
+            result.problems.append(Problem(number, _l('Unknown municipality "%(name)s".', name=name)))
         elif code in seen:
-            result.problems.append(Problem(number, _l("\"%(name)s\" is listed again (first on line %(first)d).",
-                                                      name=name, first=seen[code])))
+            result.problems.append(
+                Problem(
+                    number,
+                    _l('"%(name)s" is listed again (first on line %(first)d).', name=name, first=seen[code]),
+                )
+            )
         if not _NUMBER.match(pupils_text):
-            result.problems.append(Problem(number, _l("\"%(value)s\" is not a whole number of pupils.",
-                                                      value=raw_pupils)))
+            result.problems.append(
+                Problem(number, _l('"%(value)s" is not a whole number of pupils.', value=raw_pupils))
+            )
             continue
         pupils = int(pupils_text)
         if pupils < 0:

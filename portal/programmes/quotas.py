@@ -72,5 +72,7 @@ def compute_quotas(projects: int, counts: Sequence[QuotaInput], amount: Decimal)
     by_remainder = sorted(counts, key=lambda c: (-(shares[c.code] - int(shares[c.code])), -c.pupils, c.code))
     for c in by_remainder[:left]:
         quotas[c.code] += 1
-    return [QuotaResult(c.code, c.pupils, quotas[c.code], (amount * quotas[c.code]).quantize(Decimal("0.01")))
-            for c in counts]
+    return [
+        QuotaResult(c.code, c.pupils, quotas[c.code], (amount * quotas[c.code]).quantize(Decimal("0.01")))
+        for c in counts
+    ]

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from portal.core.enums import Role
-from tests.factories import OrganisationFactory, UserFactory, membership
+from tests.factories import OrganisationFactory, UserFactory, membership, valid_reg_number
+
+# OrganisationFactory's sequence can give two consecutive organisations the same number (when a
+# block of ten holds no valid one, valid_reg_number moves into the next block); spacing by 100 cannot.
+_REG_NUMBERS = itertools.count(20_000)
+
+
+def new_org(**kwargs):
+    """Return a new registered organisation with a registration number no other test object has."""
+    kwargs.setdefault("reg_number", valid_reg_number(next(_REG_NUMBERS) * 10))
+    return OrganisationFactory(**kwargs)
 
 
 def add_member(org, *, representative: bool = False, **kwargs):
@@ -17,7 +29,7 @@ def add_member(org, *, representative: bool = False, **kwargs):
 
 @pytest.fixture()
 def org(db):
-    return OrganisationFactory()
+    return new_org()
 
 
 @pytest.fixture()

@@ -15,11 +15,11 @@ from portal.core.mail import OutboxMessage
 from portal.organisations import services
 from portal.organisations.models import Invitation, Organisation
 from portal.organisations.services import InvitationState, OrganisationError
-from tests.factories import OrganisationFactory, UserFactory, municipality, valid_reg_number
-from tests.organisations.conftest import add_member
+from tests.factories import UserFactory, municipality, valid_reg_number
+from tests.organisations.conftest import add_member, new_org
 
 IBAN = "LV80BANK0000435195001"
-OTHER_IBAN = "LV97HABA0551012345678"
+OTHER_IBAN = "LV87HABA0551012345678"
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +71,7 @@ def test_register_makes_the_actor_its_representative(db):
 
 
 def test_duplicate_registration_number_is_refused_by_the_field(db):
-    existing = OrganisationFactory()
+    existing = new_org()
     with pytest.raises(OrganisationError) as exc:
         register(UserFactory(), reg_number=existing.reg_number)
     assert exc.value.field == "reg_number"
@@ -88,7 +88,12 @@ def test_initiative_group_cannot_be_registered_as_an_organisation(db):
 
 def test_member_creates_a_group_represented_by_the_organisation(org, member):
     group = services.create_group(
-        member, org, name="Jaunieši pret PMP", municipality=municipality("0044000"), members_count=5, email="g@x.lv"
+        member,
+        org,
+        name="Jaunieši pret PMP",
+        municipality=municipality("0044000"),
+        members_count=5,
+        email="g@x.lv",
     )
     assert group.legal_form == LegalForm.INITIATIVE_GROUP
     assert group.representative_organisation_id == org.id and group.legal_entity is org
@@ -100,16 +105,24 @@ def test_member_creates_a_group_represented_by_the_organisation(org, member):
 
 def test_group_needs_three_young_people(org, member):
     with pytest.raises(OrganisationError) as exc:
-        services.create_group(member, org, name="G", municipality=municipality(), members_count=2, email="g@x.lv")
+        services.create_group(
+            member, org, name="G", municipality=municipality(), members_count=2, email="g@x.lv"
+        )
     assert exc.value.field == "members_count"
 
 
 def test_outsider_or_group_cannot_represent_a_group(org, member):
     with pytest.raises(OrganisationError):
-        services.create_group(UserFactory(), org, name="G", municipality=municipality(), members_count=3, email="g@x.lv")
-    group = services.create_group(member, org, name="G", municipality=municipality(), members_count=3, email="g@x.lv")
+        services.create_group(
+            UserFactory(), org, name="G", municipality=municipality(), members_count=3, email="g@x.lv"
+        )
+    group = services.create_group(
+        member, org, name="G", municipality=municipality(), members_count=3, email="g@x.lv"
+    )
     with pytest.raises(OrganisationError):
-        services.create_group(member, group, name="G2", municipality=municipality(), members_count=3, email="g@x.lv")
+        services.create_group(
+            member, group, name="G2", municipality=municipality(), members_count=3, email="g@x.lv"
+        )
 
 
 def test_no_column_of_organisations_holds_names_of_young_people(db):
@@ -267,6 +280,8 @@ def test_invitations_table_keeps_no_token(db):
 
 
 def test_members_of_group_and_organisation_are_separate(org, member):
-    group = services.create_group(member, org, name="G", municipality=municipality(), members_count=4, email="g@x.lv")
+    group = services.create_group(
+        member, org, name="G", municipality=municipality(), members_count=4, email="g@x.lv"
+    )
     other = add_member(org)
     assert other.id not in {m.user_id for m in services.members_of(group)}

@@ -6,12 +6,8 @@ import pytest
 from stdnum import iban as std_iban
 from stdnum.lv import pvn
 
-from portal.organisations.validators import (
-    contains_personal_code,
-    mask_iban_for_audit,
-    validate_iban,
-    validate_reg_number,
-)
+from portal.core.privacy import contains_personal_code
+from portal.organisations.validators import mask_iban_for_audit, validate_iban, validate_reg_number
 from tests.factories import valid_reg_number
 
 
@@ -54,7 +50,9 @@ def test_wrong_check_digit_is_refused():
         validate_reg_number("40003521601")
 
 
-@pytest.mark.parametrize("code", ["161175-19997", "16117519997", "32867300679", "010101-12345", "01010112345"])
+@pytest.mark.parametrize(
+    "code", ["161175-19997", "16117519997", "32867300679", "010101-12345", "01010112345"]
+)
 def test_personal_code_is_refused_with_guidance(code):
     with pytest.raises(ValueError) as exc:
         validate_reg_number(code)
@@ -72,7 +70,13 @@ def test_personal_code_is_refused_even_when_valid_for_stdnum():
 
 @pytest.mark.parametrize(
     ("value", "fragment"),
-    [("", "Enter"), (None, "Enter"), ("4000352160", "11 digits"), ("400035216000", "11 digits"), ("ABC", "digits")],
+    [
+        ("", "Enter"),
+        (None, "Enter"),
+        ("4000352160", "11 digits"),
+        ("400035216000", "11 digits"),
+        ("ABC", "digits"),
+    ],
 )
 def test_malformed_numbers(value, fragment):
     with pytest.raises(ValueError, match=fragment):
@@ -96,7 +100,9 @@ def test_wrong_checksum_has_its_own_message():
         validate_iban(broken)
 
 
-@pytest.mark.parametrize("foreign", ["DE89370400440532013000", "GB82WEST12345698765432", "EE382200221020145685"])
+@pytest.mark.parametrize(
+    "foreign", ["DE89370400440532013000", "GB82WEST12345698765432", "EE382200221020145685"]
+)
 def test_foreign_iban_is_refused_as_not_latvian(foreign):
     assert std_iban.is_valid(foreign)
     with pytest.raises(ValueError, match="not a Latvian bank account"):

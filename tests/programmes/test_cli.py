@@ -53,3 +53,14 @@ def test_bad_input_exit_2_one_line(run, args, csv_text, fragment):
     assert len(result.stderr.strip().splitlines()) == 1
     assert fragment in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_programmes_seed_is_idempotent(app, db):
+    from portal.programmes.cli import programmes_cli
+
+    runner = app.test_cli_runner()
+    first = runner.invoke(programmes_cli, ["seed"])
+    second = runner.invoke(programmes_cli, ["seed"])
+    assert first.exit_code == second.exit_code == 0
+    assert first.output == second.output
+    assert "pumpurs-jip" in first.output

@@ -16,7 +16,7 @@ def quotas(projects, counts):
 
 
 def test_one_each_then_largest_remainder():
-    # rest 7 shared 2100:3900:52000 -> 0.253, 0.470, 6.276 -> floors 0,0,6 -> one left -> largest remainder 0.470
+    # rest 7 shared 2100:3900:52000 -> 0.253, 0.470, 6.276 -> floors 0,0,6 -> one left -> remainder 0.470
     assert quotas(10, [("A", 2100), ("B", 3900), ("C", 52000)]) == {"A": 1, "B": 2, "C": 7}
 
 
@@ -44,8 +44,12 @@ def test_fewer_projects_than_municipalities_is_an_error():
 
 @pytest.mark.parametrize(
     "counts, message",
-    [([], "No municipalities"), ([("A", 1), ("A", 2)], "more than once"), ([("A", -1)], "negative"),
-     ([("A", 0), ("B", 0)], "zero")],
+    [
+        ([], "No municipalities"),
+        ([("A", 1), ("A", 2)], "more than once"),
+        ([("A", -1)], "negative"),
+        ([("A", 0), ("B", 0)], "zero"),
+    ],
 )
 def test_bad_inputs(counts, message):
     with pytest.raises(QuotaError, match=message):
@@ -75,7 +79,9 @@ def test_43_municipalities_quickly():
 
 municipality_counts = st.lists(
     st.tuples(st.text("0123456789", min_size=7, max_size=7), st.integers(0, 100_000)),
-    min_size=1, max_size=43, unique_by=lambda t: t[0],
+    min_size=1,
+    max_size=43,
+    unique_by=lambda t: t[0],
 ).filter(lambda xs: sum(n for _, n in xs) > 0)
 
 

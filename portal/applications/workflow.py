@@ -1,0 +1,54 @@
+"""Application statuses and the transition table (DESIGN §4)."""
+
+from enum import StrEnum
+
+from flask_babel import lazy_pgettext
+
+
+class ApplicationStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    CLARIFICATION_REQUESTED = "clarification_requested"
+    ADMISSIBLE = "admissible"
+    REJECTED = "rejected"
+    SCORED = "scored"
+    FUNDED = "funded"
+    RESERVE = "reserve"
+    NOT_FUNDED = "not_funded"
+    CONTRACT_SENT = "contract_sent"
+    CONTRACT_SIGNED = "contract_signed"
+    IN_PROGRESS = "in_progress"
+    REPORT_SUBMITTED = "report_submitted"
+    REPORT_RETURNED = "report_returned"
+    REPORT_APPROVED = "report_approved"
+    FORWARDED = "forwarded"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+    TERMINATED = "terminated"
+
+    @property
+    def label(self):
+        return APPLICATION_STATUS_LABELS[self]
+
+
+APPLICATION_STATUS_LABELS = {
+    ApplicationStatus.DRAFT: lazy_pgettext("application", "Draft"),
+    ApplicationStatus.SUBMITTED: lazy_pgettext("application", "Submitted"),
+    ApplicationStatus.CLARIFICATION_REQUESTED: lazy_pgettext("application", "Clarification requested"),
+    ApplicationStatus.ADMISSIBLE: lazy_pgettext("application", "Admissible"),
+    ApplicationStatus.REJECTED: lazy_pgettext("application", "Rejected"),
+    ApplicationStatus.SCORED: lazy_pgettext("application", "Scored"),
+    ApplicationStatus.FUNDED: lazy_pgettext("application", "Funded"),
+    ApplicationStatus.RESERVE: lazy_pgettext("application", "Reserve list"),
+    ApplicationStatus.NOT_FUNDED: lazy_pgettext("application", "Not funded"),
+    ApplicationStatus.CONTRACT_SENT: lazy_pgettext("application", "Contract sent"),
+    ApplicationStatus.CONTRACT_SIGNED: lazy_pgettext("application", "Contract signed"),
+    ApplicationStatus.IN_PROGRESS: lazy_pgettext("application", "In progress"),
+    ApplicationStatus.REPORT_SUBMITTED: lazy_pgettext("application", "Report submitted"),
+    ApplicationStatus.REPORT_RETURNED: lazy_pgettext("application", "Report returned"),
+    ApplicationStatus.REPORT_APPROVED: lazy_pgettext("application", "Report approved"),
+    ApplicationStatus.FORWARDED: lazy_pgettext("application", "Forwarded"),
+    ApplicationStatus.CLOSED: lazy_pgettext("application", "Closed"),
+    ApplicationStatus.WITHDRAWN: lazy_pgettext("application", "Withdrawn"),
+    ApplicationStatus.TERMINATED: lazy_pgettext("application", "Terminated"),
+}

@@ -1,0 +1,38 @@
+"""The PDF renderer is configured defensively (QUALITY E4) and keeps Latvian letters (E5)."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+
+import pytest
+
+from portal.core.pdf import html_to_pdf, pdf_options
+
+WKHTMLTOPDF = "/usr/bin/wkhtmltopdf"
+needs_wkhtmltopdf = pytest.mark.skipif(
+    not (os.path.exists(WKHTMLTOPDF) and shutil.which("timeout")),
+    reason="wkhtmltopdf is not installed at /usr/bin/wkhtmltopdf (`make test` installs it)",
+)
+
+
+def test_options_disable_javascript_and_local_files_and_route_the_network_to_a_dead_proxy():
+    options = pdf_options()
+    assert "disable-javascript" in options
+    assert "disable-local-file-access" in options
+    assert options["proxy"] == "http://127.0.0.1:9"
+    assert options["encoding"] == "UTF-8"
+    assert not any("enable-local-file-access" in key or "enable-javascript" in key for key in options)
+
+
+@needs_wkhtmltopdf
+def test_latvian_text_survives_rendering(app):
+    from pypdf import PdfReader
+
+    app.config["WKHTMLTOPDF"] = WKHTMLTOPDF
+    pdf = html_to_pdf("<meta charset='utf-8'><p>Līgums ģķļņšžčūāēī</p>")
+    assert pdf.startswith(b"%PDF")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Līgums" in text
+    assert "ģķļņšžčūāēī" in text
