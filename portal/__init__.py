@@ -54,6 +54,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
     from portal.organisations.views import bp as organisations_bp
+    from portal.applications.views import bp as applications_bp
+    from portal.calls.views import bp as calls_bp
     from portal.programmes.views import bp as programmes_bp
     from portal.public.views import bp as public_bp
 
@@ -62,6 +64,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.register_blueprint(organisations_bp, url_prefix="/organisations")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(programmes_bp, url_prefix="/programmes")
+    app.register_blueprint(calls_bp, url_prefix="/calls")
+    app.register_blueprint(applications_bp, url_prefix="/applications")
 
     from portal.core import mail as outbox
 
@@ -69,6 +73,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     def _send_committed_mail(response):
         outbox.send_committed()
         return response
+
+    # Links to capabilities that a deployment may not have registered are shown only when they exist.
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
 
     from portal import cli
 

@@ -121,3 +121,166 @@ def national_admin(**kwargs) -> User:
 
 def current_totp(secret: str = TOTP_SECRET) -> str:
     return pyotp.TOTP(secret).now()
+
+
+# --- programmes, rounds, calls, applications (issues 3–4) -----------------------------------------
+
+
+def programme():
+    """Return the PuMPuRS programme (created once per test transaction)."""
+    from portal.programmes.services import ensure_pumpurs_programme
+
+    return ensure_pumpurs_programme()
+
+
+def round_with_quota(municipality_obj=None, quota: int = 3, number: int | None = None):
+    """Return a round of the PuMPuRS programme in which the municipality has `quota` projects."""
+    from datetime import date
+
+    from portal.programmes.models import Quota, Round
+
+    prog = programme()
+    muni = municipality_obj or municipality()
+    number = number or (max((r.number for r in prog.rounds), default=0) + 1)
+    rnd = Round(
+        programme=prog,
+        number=number,
+        projects=100,
+        period_start=date(2026, 1, 1),
+        period_end=date(2027, 12, 31),
+        status="open",
+    )
+    db.session.add(rnd)
+    db.session.flush()
+    db.session.add(
+        Quota(
+            round_id=rnd.id,
+            municipality_id=muni.id,
+            computed_quota=quota,
+            quota=quota,
+            carried_in=0,
+            reserved=prog.amount * quota,
+        )
+    )
+    db.session.flush()
+    return rnd
+
+
+def open_call(municipality_obj=None, *, days_left: int = 20, projects: int = 2, **kwargs):
+    """Return a published call that accepts applications now (criteria copied from the programme)."""
+    from datetime import timedelta
+
+    from portal.calls.models import Call, CallCriterion
+    from portal.calls.workflow import CallStatus
+
+    muni = municipality_obj or municipality()
+    rnd = kwargs.pop("round", None) or round_with_quota(muni)
+    now = utcnow()
+    call = Call(
+        municipality_id=muni.id,
+        programme_id=rnd.programme_id,
+        round_id=rnd.id,
+        amount=rnd.programme.amount,
+        title=kwargs.pop("title", "Jauniešu iniciatīvu projektu konkurss 2026"),
+        description="Apraksts",
+        projects=projects,
+        opens_at=now - timedelta(days=40 - days_left),
+        closes_at=now + timedelta(days=days_left),
+        contact_name="Jānis Bērziņš",
+        contact_email="konkurss@example.lv",
+        status=CallStatus.OPEN,
+        published_at=now - timedelta(days=40 - days_left),
+        **kwargs,
+    )
+    call.criteria = [
+        CallCriterion(
+            **{
+                c: getattr(t, c)
+                for c in (
+                    "kind",
+                    "code",
+                    "position",
+                    "title_lv",
+                    "title_en",
+                    "description_lv",
+                    "description_en",
+                    "weight",
+                    "essential",
+                    "tie_break_order",
+                    "levels",
+                    "auto_check",
+                )
+            }
+        )
+        for t in rnd.programme.criteria
+    ]
+    db.session.add(call)
+    db.session.flush()
+    return call
+
+
+def complete_values() -> dict:
+    """Form values that pass every rule of the PuMPuRS programme."""
+    from datetime import date
+    from decimal import Decimal
+
+    budget = {
+        "trainers": Decimal("1500.00"),
+        "catering": Decimal("900.00"),
+        "transport": Decimal("700.00"),
+        "accommodation": Decimal("0.00"),
+        "materials": Decimal("600.00"),
+        "venue": Decimal("300.00"),
+        "equipment": Decimal("200.00"),
+        "publicity": Decimal("150.00"),
+        "coordination": Decimal("250.00"),
+    }
+    return {
+        "title": "Skolas sols: jaunieši jauniešiem",
+        "start_date": date(2026, 3, 1),
+        "end_date": date(2026, 11, 30),
+        "places": "Aizkraukle, Koknese",
+        "partners": "Aizkraukles novada vidusskola",
+        "problem": "Kavējumi aug.",
+        "plan_link": "Plāna 2.3. aktivitāte",
+        "goal": "Mazināt kavējumus",
+        "objectives": "1) …; 2) …",
+        "participants_total": 40,
+        "participants_risk": 4,
+        "participants_grades_5_9": 25,
+        "participants_grades_10_12": 10,
+        "participants_vocational": 5,
+        "schools": "Aizkraukles vidusskola",
+        "youth_involvement": "Jaunieši paši plāno",
+        "results": "30 dalībnieki pabeidz",
+        "indicators": "Kavējumu skaits",
+        "publicity": "Sociālie tīkli",
+        "risks": "Slimības — rezerves datumi",
+        "declaration_truth": True,
+        "declaration_no_double_funding": True,
+        "declaration_participant_lists": True,
+        "risk_by_category": {"learning": 3, "family": 2},
+        "activities": [
+            {
+                "activity": "Darbnīcas",
+                "method": "Neformālā izglītība",
+                "months": "3–11",
+                "participants": 40,
+                "responsible": "Jauniešu grupa",
+            }
+        ],
+        "budget": budget,
+    }
+
+
+def draft_application(call=None, organisation=None, *, complete: bool = False, user=None):
+    """Return a draft application (filled so that it passes every rule when complete=True) and its user."""
+    from portal.applications.services import save_draft, start_application
+
+    call = call or open_call()
+    organisation = organisation or OrganisationFactory()
+    user = user or applicant(organisation)
+    application = start_application(call, organisation, actor=user)
+    if complete:
+        save_draft(application, complete_values(), actor=user, expected_version=application.lock_version)
+    return application, user

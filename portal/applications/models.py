@@ -44,7 +44,7 @@ class Application(TimestampMixin, db.Model):
             name="counts_not_negative",
         ),
         sa.CheckConstraint(
-            "(status = 'draft') OR (submitted_at IS NOT NULL)", name="submitted_at_after_draft"
+            "status IN ('draft', 'withdrawn') OR submitted_at IS NOT NULL", name="submitted_at_after_draft"
         ),
         sa.Index("ix_applications_call_status", "call_id", "status"),
     )

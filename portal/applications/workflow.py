@@ -2,7 +2,11 @@
 
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
+
+from portal.core.enums import Role
+from portal.core.workflow import Transition, Workflow
 
 
 class ApplicationStatus(StrEnum):
@@ -52,3 +56,44 @@ APPLICATION_STATUS_LABELS = {
     ApplicationStatus.WITHDRAWN: lazy_pgettext("application", "Withdrawn"),
     ApplicationStatus.TERMINATED: lazy_pgettext("application", "Terminated"),
 }
+
+
+# --- transitions (issue 4 part; evaluation, contracts and reports add theirs) ---------------------
+
+APPLICANT = frozenset({"applicant"})
+WITHDRAWABLE = (
+    ApplicationStatus.DRAFT,
+    ApplicationStatus.SUBMITTED,
+    ApplicationStatus.CLARIFICATION_REQUESTED,
+    ApplicationStatus.ADMISSIBLE,
+    ApplicationStatus.SCORED,
+)
+
+TRANSITIONS = {
+    ApplicationStatus.DRAFT: {"submit": Transition(ApplicationStatus.SUBMITTED, APPLICANT, _l("Submit"))},
+}
+for _status in WITHDRAWABLE:
+    TRANSITIONS.setdefault(_status, {})["withdraw"] = Transition(
+        ApplicationStatus.WITHDRAWN, APPLICANT, _l("Withdraw"), requires_reason=False
+    )
+
+
+def roles_for(application, actor) -> set[str]:
+    """The actor's roles on this application: a member of the applying organisation is its applicant."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return set()
+    roles = set()
+    if actor.has_role(Role.APPLICANT, organisation_id=application.organisation_id):
+        roles.add("applicant")
+    if actor.has_role(Role.COORDINATOR, municipality_id=application.call.municipality_id):
+        roles.add("coordinator")
+    return roles
+
+
+WORKFLOW = Workflow(
+    name="application",
+    status_enum=ApplicationStatus,
+    transitions=TRANSITIONS,
+    roles_for=roles_for,
+    scope_for=lambda a: {"municipality_id": a.call.municipality_id, "organisation_id": a.organisation_id},
+)

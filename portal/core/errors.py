@@ -33,12 +33,18 @@ def _messages() -> dict[int, tuple[str, str]]:
     return {
         400: (
             _("Sorry, something was wrong with the request"),
-            _("The portal could not understand what was sent. Go back, check what you entered and try again."),
+            _(
+                "The portal could not understand what was sent. "
+                "Go back, check what you entered and try again."
+            ),
         ),
         401: (_("Please log in"), _("You need to log in to see this page.")),
         403: (
             _("You cannot see this page"),
-            _("Your account does not have permission to do this. If you think it should, contact the support team."),
+            _(
+                "Your account does not have permission to do this. "
+                "If you think it should, contact the support team."
+            ),
         ),
         404: (
             _("Page not found"),
@@ -53,12 +59,17 @@ def _messages() -> dict[int, tuple[str, str]]:
         ),
         409: (
             _("Someone else changed this in the meantime"),
-            _("Your change was not saved because the information was changed after you opened it. "
-              "Reload the page to see the latest version, then make your change again."),
+            _(
+                "Your change was not saved because the information was changed after you opened it. "
+                "Reload the page to see the latest version, then make your change again."
+            ),
         ),
         413: (
             _("The file is too large"),
-            _("The file you tried to upload is larger than the portal accepts. Make it smaller and try again."),
+            _(
+                "The file you tried to upload is larger than the portal accepts. "
+                "Make it smaller and try again."
+            ),
         ),
         429: (
             _("Too many attempts"),
@@ -66,15 +77,19 @@ def _messages() -> dict[int, tuple[str, str]]:
         ),
         500: (
             _("Sorry, there is a problem with the portal"),
-            _("Something went wrong on our side. It has been recorded and we will look into it. "
-              "Please try again later; anything you saved before is safe."),
+            _(
+                "Something went wrong on our side. It has been recorded and we will look into it. "
+                "Please try again later; anything you saved before is safe."
+            ),
         ),
     }
 
 
 def _page(code: int, title: str | None = None, message: str | None = None):
     """Render the error page (or JSON) for a status code."""
-    default_title, default_message = _messages().get(code, (_("Sorry, something went wrong"), _("Please try again later.")))
+    default_title, default_message = _messages().get(
+        code, (_("Sorry, something went wrong"), _("Please try again later."))
+    )
     title = title or default_title
     message = message or default_message
     if _wants_json():
@@ -87,10 +102,10 @@ def _fallback_page(code: int):
     body = (
         '<!doctype html><html lang="lv"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>Kļūda / Error</title></head><body><main id=\"main\">"
+        '<title>Kļūda / Error</title></head><body><main id="main">'
         "<h1>Radās kļūda / Something went wrong</h1>"
         "<p>Lūdzu, mēģiniet vēlreiz vēlāk. / Please try again later.</p>"
-        f"<p>{escape(str(code))}</p><p><a href=\"/\">Sākumlapa / Home page</a></p></main></body></html>"
+        f'<p>{escape(str(code))}</p><p><a href="/">Sākumlapa / Home page</a></p></main></body></html>'
     )
     return body, code, {"Content-Type": "text/html; charset=utf-8"}
 

@@ -51,9 +51,13 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # Files to attach (ids of StoredFile rows), e.g. the PDF of a submitted application.
+    attachment_file_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
 
 
-def queue_email(recipient: str, template: str, *, locale: str = "lv", **context) -> OutboxMessage:
+def queue_email(
+    recipient: str, template: str, *, locale: str = "lv", attachments: list | None = None, **context
+) -> OutboxMessage:
     """Render `emails/<template>.{txt,html}` in the recipient's language and put it in the outbox.
 
     The subject is the template's first line ("Subject: ..."). The message is sent only if the
@@ -77,6 +81,7 @@ def queue_email(recipient: str, template: str, *, locale: str = "lv", **context)
         body_html=html,
         locale=locale,
         template=template,
+        attachment_file_ids=[f.id for f in attachments or []],
     )
     db.session.add(message)
     db.session.flush()
@@ -131,6 +136,12 @@ def _deliver(message: OutboxMessage) -> None:
         sender=config["MAIL_DEFAULT_SENDER"],
         charset="utf-8",
     )
+    if message.attachment_file_ids:
+        from portal.core.storage import StoredFile, read_file
+
+        for file_id in message.attachment_file_ids:
+            stored = db.session.get(StoredFile, file_id)
+            email.attach(stored.filename, stored.content_type, read_file(stored))
     with Connection(state) as connection:
         email.send(connection)
 

@@ -62,6 +62,8 @@ class Workflow:
     roles_for: RolesFor
     guards: dict[str, list[Guard]] = field(default_factory=dict)
     notify: Notifier | None = None
+    # obj -> {"municipality_id": ..., "organisation_id": ...}: the audit event's scope
+    scope_for: Callable[[Any], dict[str, int | None]] | None = None
     status_attr: str = "status"
 
     def allowed(self, obj: Any, action: str, actor: Any) -> Transition | None:
@@ -138,7 +140,7 @@ def transition(
         before={"status": current.value},
         after={"status": step.target.value},
         reason=reason,
-        **(scope or {}),
+        **(scope or (workflow.scope_for(obj) if workflow.scope_for else {})),
     )
     if workflow.notify is not None:
         workflow.notify(obj, action, current, actor, reason)

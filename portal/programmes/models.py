@@ -51,6 +51,7 @@ class Programme(TimestampMixin, db.Model):
     report_due_working_days: Mapped[int] = mapped_column(default=10)
     report_review_working_days: Mapped[int] = mapped_column(default=10)
     pass_share: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), default=Decimal("50.00"))
+    applications_per_organisation: Mapped[int] = mapped_column(default=1)
     is_active: Mapped[bool] = mapped_column(default=True)
 
     criteria: Mapped[list[CriterionTemplate]] = relationship(

@@ -96,6 +96,8 @@ def municipality_resolver(day):
 
 def import_pupil_counts(rnd: Round, data: bytes, *, actor) -> ParseResult:
     """Replace the round's pupil counts with the file's, all or nothing; return the parse report."""
+    if rnd.status == "closed":
+        raise WorkflowError(str(_l("The round is closed; its pupil counts can no longer change.")))
     parsed = parse_pupil_counts(data, municipality_resolver(rnd.period_start))
     if not parsed.ok:
         return parsed
@@ -156,8 +158,18 @@ def compute_round_quotas(rnd: Round, *, actor) -> QuotaSnapshot:
     )
     db.session.add(snapshot)
     db.session.flush()
-    existing = {q.municipality_id: q for q in rnd.quotas}
     by_code = {pc.municipality.code: pc.municipality_id for pc in counts}
+    # A municipality dropped from the counts keeps no quota (only what it carried in, if anything).
+    for quota in list(rnd.quotas):
+        if quota.municipality_id not in by_code.values():
+            if quota.carried_in:
+                quota.quota = quota.computed_quota = 0
+                quota.reserved = Decimal("0.00")
+                quota.snapshot_id = snapshot.id
+            else:
+                rnd.quotas.remove(quota)
+    db.session.flush()
+    existing = {q.municipality_id: q for q in rnd.quotas}
     for r in results:
         quota = existing.get(by_code[r.code])
         if quota is None:
@@ -228,6 +240,7 @@ PROGRAMME_RULE_FIELDS = (
     "report_due_working_days",
     "report_review_working_days",
     "pass_share",
+    "applications_per_organisation",
     "is_active",
 )
 """The programme columns a national administrator may set; anything else given is ignored."""

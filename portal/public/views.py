@@ -18,6 +18,7 @@ bp = Blueprint("public", __name__)
 # the statement is checked again, and `prepared` only if it is rewritten.
 STATEMENT_PREPARED = date(2026, 11, 22)
 STATEMENT_REVIEWED = date(2026, 11, 22)
+PRIVACY_UPDATED = date(2026, 11, 22)
 
 # The PuMPuRS programme's default rules (DESIGN §2), as the home page explains them to newcomers. The
 # binding rules of each call are in its regulations and the programme's data.
@@ -95,4 +96,4 @@ def accessibility():
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("public/privacy.html")
+    return render_template("public/privacy.html", updated=PRIVACY_UPDATED)

@@ -155,3 +155,18 @@ def test_round_numbers_unique(rnd, programme, admin):
             period_start=date(2026, 1, 1),
             period_end=date(2026, 12, 31),
         )
+
+
+def test_recompute_drops_municipalities_no_longer_counted(rnd, admin):
+    services.import_pupil_counts(rnd, CSV, actor=admin)
+    services.compute_round_quotas(rnd, actor=admin)
+    services.import_pupil_counts(rnd, "Aizkraukles novads;2100\nRopažu novads;3900\n".encode(), actor=admin)
+    services.compute_round_quotas(rnd, actor=admin)
+    assert sorted(q.municipality.code for q in rnd.quotas) == ["0020000", "0044000"]
+    assert sum(q.quota for q in rnd.quotas) == 10
+
+
+def test_closed_round_refuses_new_counts(rnd, admin):
+    rnd.status, rnd.closed_at = "closed", rnd.created_at
+    with pytest.raises(WorkflowError):
+        services.import_pupil_counts(rnd, CSV, actor=admin)
