@@ -19,6 +19,7 @@ PORT ?= 5000
 help:
 	@echo "make run    set up, migrate, seed the demo data and serve http://$(HOST):$(PORT)"
 	@echo "make test   set up and run ruff, the tests on SQLite and PostgreSQL, and the browser tests"
+	@echo "            (TEST_ARGS=\"--only sqlite,postgres -x -k login\" narrows it)"
 	@echo "make setup  install missing system packages, the virtualenv and compiled translations"
 	@echo "make lint   ruff check"
 	@echo "make bench  page timings (bench/)"
@@ -47,8 +48,9 @@ run: setup
 	$(DEV) $(BIN)/flask --app wsgi seed-demo
 	$(DEV) $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
+# TEST_ARGS passes on, e.g. make test TEST_ARGS="--only sqlite -x -k login"
 test: setup
-	@$(BIN)/python scripts/run-tests
+	@$(BIN)/python scripts/run-tests $(TEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -53,9 +53,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
-    from portal.organisations.views import bp as organisations_bp
+    from portal.applications.attachments import bp as attachments_bp
     from portal.applications.views import bp as applications_bp
     from portal.calls.views import bp as calls_bp
+    from portal.organisations.views import bp as organisations_bp
     from portal.programmes.views import bp as programmes_bp
     from portal.public.views import bp as public_bp
 
@@ -66,6 +67,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.register_blueprint(programmes_bp, url_prefix="/programmes")
     app.register_blueprint(calls_bp, url_prefix="/calls")
     app.register_blueprint(applications_bp, url_prefix="/applications")
+    app.register_blueprint(attachments_bp, url_prefix="/applications")
 
     from portal.core import mail as outbox
 
@@ -80,8 +82,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from portal import cli
 
     cli.init_app(app)
+    from portal.calls.cli import calls_cli
     from portal.programmes.cli import programmes_cli, quotas_cli
 
     app.cli.add_command(quotas_cli)
     app.cli.add_command(programmes_cli)
+    app.cli.add_command(calls_cli)
     return app

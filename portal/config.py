@@ -20,14 +20,17 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _database_url(default: str) -> str:
-    url = os.environ.get("DATABASE_URL", default)
-    # Heroku-style URLs name the old driver; the portal uses psycopg 3.
+def normalise_database_url(url: str) -> str:
+    """Point PostgreSQL URLs at psycopg 3 (Heroku-style `postgres://` included)."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+def _database_url(default: str) -> str:
+    return normalise_database_url(os.environ.get("DATABASE_URL", default))
 
 
 class Config:
@@ -86,7 +89,8 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/Riga"
     LANGUAGES = ("lv", "en")
 
-    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # a whole request; larger ones get the friendly 413 page
+    UPLOAD_MAX_BYTES = 10 * 1024 * 1024  # one attached file
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "atbalsts@jip.example.lv")
     # Demo shortcuts (TOTP skipped for demo accounts) exist only where this is set and never in production.
@@ -138,7 +142,8 @@ class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
     SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"  # noqa: S105 - tests only
-    SQLALCHEMY_DATABASE_URI = _database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
+    # Never DATABASE_URL: the test run drops every table of the database it is given.
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     SQLALCHEMY_ENGINE_OPTIONS = {}
     MAIL_SUPPRESS_SEND = True
     MAIL_DEFAULT_SENDER = "portals@jip.test"

@@ -181,6 +181,158 @@ def _seed_programme(admin: User) -> None:
     rnd.status = "open"
 
 
+def _seed_calls(users: dict) -> None:
+    """Calls in several stages: a draft, an open call with a draft and a submitted application, and a
+    closed call with submitted applications waiting for evaluation."""
+    from datetime import timedelta
+
+    from portal.applications import services as applications
+    from portal.calls import services as calls
+    from portal.calls.models import Call
+    from portal.programmes.models import Programme
+
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Call)):
+        return
+    programme = db.session.scalar(sa.select(Programme).where(Programme.code == "pumpurs-jip"))
+    rnd = next(r for r in programme.rounds if r.number == 1)
+    now = utcnow().replace(microsecond=0)
+    aizkraukle, ropazi = _municipality("0020000"), _municipality("0044000")
+    coordinator_a = users["koordinators@aizkraukle.demo.jip.lv"]
+    coordinator_r = users["koordinators@ropazi.demo.jip.lv"]
+
+    def data(title, opens, closes, projects, contact):
+        return calls.CallData(
+            title=title,
+            description="Jauniešu iniciatīvu projekti priekšlaicīgas mācību pārtraukšanas mazināšanai.",
+            projects=projects,
+            opens_at=opens,
+            closes_at=closes,
+            contact_name=contact.full_name,
+            contact_email=contact.email,
+            contact_phone="+371 60000000",
+        )
+
+    open_call = calls.create_call(
+        rnd,
+        aizkraukle,
+        data(
+            "Aizkraukles novada jauniešu iniciatīvu projektu konkurss 2026",
+            now - timedelta(days=10),
+            now + timedelta(days=25),
+            1,
+            coordinator_a,
+        ),
+        actor=coordinator_a,
+    )
+    calls.publish_call(open_call, actor=coordinator_a, now=open_call.opens_at)
+    closed_call = calls.create_call(
+        rnd,
+        ropazi,
+        data(
+            "Ropažu novada jauniešu iniciatīvu projektu konkurss 2026",
+            now - timedelta(days=40),
+            now + timedelta(days=1),
+            1,
+            coordinator_r,
+        ),
+        actor=coordinator_r,
+    )
+    calls.publish_call(closed_call, actor=coordinator_r, now=closed_call.opens_at)
+    calls.create_call(
+        rnd,
+        ropazi,
+        data(
+            "Ropažu novada konkursa 2. kārta (melnraksts)",
+            now + timedelta(days=30),
+            now + timedelta(days=70),
+            1,
+            coordinator_r,
+        ),
+        actor=coordinator_r,
+    )
+
+    zibens_user, sprints_user = users["zibens@demo.jip.lv"], users["sprints@demo.jip.lv"]
+    zibens = _organisation("zibens", zibens_user)
+    sprints = _organisation("sprints", sprints_user)
+    group = db.session.scalar(sa.select(Organisation).where(Organisation.name == GROUP["name"]))
+    for call, org, user, submit in (
+        (open_call, zibens, zibens_user, True),
+        (open_call, group, zibens_user, False),
+        (closed_call, sprints, sprints_user, True),
+        (closed_call, zibens, zibens_user, True),
+    ):
+        application = applications.start_application(call, org, actor=user)
+        values = demo_application_values(org.name)
+        if not submit:
+            values = {k: values[k] for k in ("title", "start_date", "end_date", "places", "problem")}
+        applications.save_draft(application, values, actor=user, expected_version=application.lock_version)
+        if submit:
+            applications.submit_application(application, actor=user)
+    # The Ropaži call's deadline passes: it closes the way cron closes calls.
+    closed_call.closes_at = now - timedelta(days=1)
+    calls.close_due_calls(now)
+
+
+def demo_application_values(organisation_name: str) -> dict:
+    """A complete, rule-abiding application (fictional)."""
+    from decimal import Decimal
+
+    amounts = {
+        "trainers": "1500.00",
+        "catering": "900.00",
+        "transport": "700.00",
+        "accommodation": "0.00",
+        "materials": "600.00",
+        "venue": "300.00",
+        "equipment": "200.00",
+        "publicity": "150.00",
+        "coordination": "250.00",
+    }
+    return {
+        "title": f"Skolas sols — {organisation_name.split(chr(0x201C))[-1].rstrip(chr(0x201D))}",
+        "start_date": date(2026, 9, 1),
+        "end_date": date(2027, 5, 31),
+        "places": "Novada skolas un jauniešu centrs",
+        "partners": "Novada vidusskola; sociālais dienests",
+        "problem": "Pamatskolas klasēs pieaug neattaisnoto kavējumu skaits.",
+        "plan_link": "PMP prevencijas plāna universālās prevencijas aktivitāte 1.2",
+        "goal": "Mazināt neattaisnotos kavējumus, iesaistot jauniešus pašu veidotās aktivitātēs.",
+        "objectives": "Izveidot jauniešu vadītu klubu; noturēt PMP riska skolēnus mācībās.",
+        "participants_total": 30,
+        "participants_risk": 6,
+        "participants_grades_5_9": 20,
+        "participants_grades_10_12": 8,
+        "participants_vocational": 2,
+        "risk_by_category": {"learning": 4, "family": 3},
+        "schools": "Novada vidusskola; pamatskola",
+        "youth_involvement": "Jauniešu padome ierosināja un vada projektu.",
+        "results": "25 dalībnieki regulāri piedalās; kavējumi samazinās par 20 %.",
+        "indicators": "Apmeklējums; kavējumu skaits skolas e-klasē (kopsummā).",
+        "publicity": "Skolas mājaslapa un sociālie tīkli.",
+        "risks": "Dalībnieku atbirums — individuāls atbalsts.",
+        "declaration_truth": True,
+        "declaration_no_double_funding": True,
+        "declaration_participant_lists": True,
+        "activities": [
+            {
+                "activity": "Jauniešu kluba tikšanās",
+                "method": "Neformālā izglītība, vienaudžu mācīšanās",
+                "months": "1–9",
+                "participants": 30,
+                "responsible": "Jauniešu padome",
+            },
+            {
+                "activity": "Pārgājiens un komandas saliedēšana",
+                "method": "Piedzīvojumu pedagoģija",
+                "months": "2",
+                "participants": 20,
+                "responsible": "Projekta koordinators",
+            },
+        ],
+        "budget": {k: Decimal(v) for k, v in amounts.items()},
+    }
+
+
 def seed() -> dict:
     """Load the demo data that is missing; return what was created."""
     if not current_app.config.get("DEMO_MODE"):
@@ -241,6 +393,7 @@ def seed() -> dict:
             )
         )
     _seed_programme(users["admin@demo.jip.lv"])
+    _seed_calls(users)
     db.session.flush()
     return created
 

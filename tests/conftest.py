@@ -29,7 +29,7 @@ class _Config(TestConfig):
 
 @pytest.fixture(scope="session")
 def app():
-    from portal.config import _database_url as normalise
+    from portal.config import normalise_database_url as normalise
 
     _Config.SQLALCHEMY_DATABASE_URI = normalise(_database_url())
     app = create_app(_Config)

@@ -45,7 +45,7 @@ class UserFactory(_Base):
     email = factory.Sequence(lambda n: f"user{n}@example.lv")
     full_name = factory.Sequence(lambda n: f"Lietotājs {n}")
     password_hash = factory.LazyFunction(password_hash)
-    locale = "lv"
+    locale = "en"  # tests read the msgids; Latvian is tested where it matters (locale="lv")
     email_confirmed_at = factory.LazyFunction(utcnow)
 
     class Params:
@@ -284,3 +284,83 @@ def draft_application(call=None, organisation=None, *, complete: bool = False, u
     if complete:
         save_draft(application, complete_values(), actor=user, expected_version=application.lock_version)
     return application, user
+
+
+# --- sample uploads (issue 4 attachments; QUALITY E1) ---------------------------------------------
+
+
+def sample_pdf(extra: bytes = b"") -> bytes:
+    """Return a real one-page PDF (with a correct cross-reference table); `extra` goes into a comment."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+    ]
+    out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + (b"% " + extra + b"\n" if extra else b"")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
+
+
+def sample_png() -> bytes:
+    """Return a valid 1×1 PNG built from bytes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\x00\x00")
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def sample_jpeg() -> bytes:
+    """Return the start and end markers of a JPEG (the content check reads the magic number)."""
+    header = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    return header + b"\x00" * 64 + b"\xff\xd9"
+
+
+def sample_zip(entries: dict[str, bytes] | list[tuple[str, bytes]], *, stored_first: bool = False) -> bytes:
+    """Return a ZIP of the given entries (deflated; the first stored when `stored_first`)."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    items = list(entries.items()) if isinstance(entries, dict) else list(entries)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for index, (name, data) in enumerate(items):
+            method = zipfile.ZIP_STORED if stored_first and index == 0 else zipfile.ZIP_DEFLATED
+            archive.writestr(name, data, compress_type=method)
+    return buffer.getvalue()
+
+
+def sample_docx(extra: dict[str, bytes] | None = None) -> bytes:
+    """Return a docx-like package: [Content_Types].xml and word/document.xml."""
+    entries = {
+        "[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+        b'package/2006/content-types"/>',
+        "_rels/.rels": b'<?xml version="1.0"?><Relationships/>',
+        "word/document.xml": b'<?xml version="1.0"?><w:document><w:body>Sveiki</w:body></w:document>',
+    }
+    entries.update(extra or {})
+    return sample_zip(entries)
+
+
+def sample_asice() -> bytes:
+    """Return an ASiC-E (.edoc/.asice) container: `mimetype` first and stored, then META-INF."""
+    return sample_zip(
+        [
+            ("mimetype", b"application/vnd.etsi.asic-e+zip"),
+            ("Ligums.pdf", sample_pdf()),
+            ("META-INF/manifest.xml", b'<?xml version="1.0"?><manifest:manifest/>'),
+            ("META-INF/signatures0.xml", b'<?xml version="1.0"?><asic:XAdESSignatures/>'),
+        ],
+        stored_first=True,
+    )

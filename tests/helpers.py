@@ -28,9 +28,14 @@ class BrowserClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
-def browser_client(app) -> BrowserClient:
+def browser_client(app, lang: str | None = "en") -> BrowserClient:
+    """A browser-like client. Tests read English (the msgids) unless they ask for Latvian with lang="lv"
+    or for the portal's default with lang=None; users from the factories read English too."""
     client = BrowserClient(app, app.response_class, use_cookies=True)
     client.environ_base["HTTP_REFERER"] = "https://localhost/"
+    if lang:
+        cookie = "__Host-lang" if app.config["SESSION_COOKIE_SECURE"] else "lang"
+        client.set_cookie(cookie, lang, domain="localhost", secure=True, httponly=True, samesite="Lax")
     return client
 
 

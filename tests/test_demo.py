@@ -30,3 +30,14 @@ def test_seed_is_idempotent(demo_mode, db):
     quotas = db.session.scalars(sa.select(Quota)).all()
     assert len(quotas) == 43 and sum(q.quota for q in quotas) == 120
     assert "Demo-parole-2026" in demo.describe(created)
+
+
+def test_demo_has_calls_in_several_stages(demo_mode, db):
+    from portal.applications.models import Application
+    from portal.calls.models import Call
+
+    demo.seed()
+    statuses = sorted(db.session.scalars(sa.select(Call.status)))
+    assert statuses == ["closed", "draft", "open"]
+    submitted = db.session.scalars(sa.select(Application).where(Application.status == "submitted")).all()
+    assert len(submitted) == 3 and all(a.versions[0].pdf_sha256 for a in submitted)

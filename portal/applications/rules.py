@@ -75,7 +75,10 @@ def submission_problems(application, *, now=None) -> list[Problem]:
     add = lambda field, message: problems.append(Problem(field, message))  # noqa: E731
 
     if not call.is_accepting(now):
-        add("call", _l("The call is not accepting applications now: the deadline has passed or it has not opened."))
+        add(
+            "call",
+            _l("The call is not accepting applications now: the deadline has passed or it has not opened."),
+        )
     org = application.organisation
     if org.legal_form.value not in (programme.eligible_legal_forms or []):
         add("organisation", _l("This kind of organisation cannot apply in this programme."))
@@ -104,8 +107,13 @@ def submission_problems(application, *, now=None) -> list[Problem]:
         if start < programme.period_start:
             add("start_date", _l("The project cannot start before the programme does."))
         if end > programme.period_end:
-            add("end_date", _l("The whole project must end within the programme, by %(day)s.",
-                               day=programme.period_end.isoformat()))
+            add(
+                "end_date",
+                _l(
+                    "The whole project must end within the programme, by %(day)s.",
+                    day=programme.period_end.isoformat(),
+                ),
+            )
 
     total, risk = application.participants_total, application.participants_risk
     if not total:
@@ -116,14 +124,27 @@ def submission_problems(application, *, now=None) -> list[Problem]:
         if risk > total:
             add("participants_risk", _l("Participants at risk cannot outnumber all participants."))
         elif not risk_share_ok(risk, total, programme.min_risk_share):
-            add("participants_risk", _l("At least %(share)s %% of participants must be at risk of early school "
-                                        "leaving.", share=f"{programme.min_risk_share.normalize():f}"))
-    bands = (application.participants_grades_5_9, application.participants_grades_10_12,
-             application.participants_vocational)
+            add(
+                "participants_risk",
+                _l(
+                    "At least %(share)s %% of participants must be at risk of early school leaving.",
+                    share=f"{programme.min_risk_share.normalize():f}",
+                ),
+            )
+    bands = (
+        application.participants_grades_5_9,
+        application.participants_grades_10_12,
+        application.participants_vocational,
+    )
     if total and sum(b or 0 for b in bands) != total:
-        add("participants_grades_5_9", _l("Participants by grade (5–9, 10–12, vocational 1–4) must add up to all "
-                                          "planned participants: the target group is grades 5–12 and vocational "
-                                          "courses 1–4."))
+        add(
+            "participants_grades_5_9",
+            _l(
+                "Participants by grade (5–9, 10–12, vocational 1–4) must add up to all "
+                "planned participants: the target group is grades 5–12 and vocational "
+                "courses 1–4."
+            ),
+        )
     categories = {c["code"] for c in programme.risk_categories or []}
     by_category = application.risk_by_category or {}
     if risk:
@@ -137,11 +158,23 @@ def submission_problems(application, *, now=None) -> list[Problem]:
 
     budget = application.budget_total
     if programme.funding_mode == "fixed" and budget != programme.amount:
-        add("budget", _l("The breakdown must add up to exactly %(amount)s; it adds up to %(total)s.",
-                         amount=f"{programme.amount:.2f}", total=f"{budget:.2f}"))
+        add(
+            "budget",
+            _l(
+                "The breakdown must add up to exactly %(amount)s; it adds up to %(total)s.",
+                amount=f"{programme.amount:.2f}",
+                total=f"{budget:.2f}",
+            ),
+        )
     elif programme.funding_mode == "cap" and budget > programme.amount:
-        add("budget", _l("The breakdown may not exceed %(amount)s; it adds up to %(total)s.",
-                         amount=f"{programme.amount:.2f}", total=f"{budget:.2f}"))
+        add(
+            "budget",
+            _l(
+                "The breakdown may not exceed %(amount)s; it adds up to %(total)s.",
+                amount=f"{programme.amount:.2f}",
+                total=f"{budget:.2f}",
+            ),
+        )
     if any(line.amount < 0 for line in application.budget_lines):
         add("budget", _l("Amounts cannot be negative."))
 

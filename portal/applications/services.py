@@ -29,10 +29,29 @@ from portal.core.workflow import TransitionDenied, WorkflowError, transition
 from portal.extensions import db
 
 SCALAR_FIELDS = (
-    "title", "start_date", "end_date", "places", "partners", "group_members", "problem", "plan_link", "goal",
-    "objectives", "participants_total", "participants_risk", "participants_grades_5_9",
-    "participants_grades_10_12", "participants_vocational", "schools", "youth_involvement", "results",
-    "indicators", "publicity", "risks", "declaration_truth", "declaration_no_double_funding",
+    "title",
+    "start_date",
+    "end_date",
+    "places",
+    "partners",
+    "group_members",
+    "problem",
+    "plan_link",
+    "goal",
+    "objectives",
+    "participants_total",
+    "participants_risk",
+    "participants_grades_5_9",
+    "participants_grades_10_12",
+    "participants_vocational",
+    "schools",
+    "youth_involvement",
+    "results",
+    "indicators",
+    "publicity",
+    "risks",
+    "declaration_truth",
+    "declaration_no_double_funding",
     "declaration_participant_lists",
 )
 ACTIVITY_FIELDS = ("activity", "method", "months", "participants", "responsible")
@@ -61,13 +80,15 @@ def _is_member(actor, organisation_id: int) -> bool:
 
 
 def start_application(call: Call, organisation, *, actor) -> Application:
-    """Open a draft for the organisation in the call (one per organisation unless the programme allows more)."""
+    """Open a draft for the organisation in the call (one per organisation unless the programme says more)."""
     if not _is_member(actor, organisation.id):
         raise TransitionDenied("only members of the organisation can apply for it")
     if call.status != CallStatus.OPEN or not call.is_accepting():
         raise WorkflowError(str(_l("This call is not accepting applications.")))
     existing = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Application).where(
+        sa.select(sa.func.count())
+        .select_from(Application)
+        .where(
             Application.call_id == call.id,
             Application.organisation_id == organisation.id,
             Application.status != ApplicationStatus.WITHDRAWN,
@@ -75,13 +96,23 @@ def start_application(call: Call, organisation, *, actor) -> Application:
     )
     if existing >= call.programme.applications_per_organisation:
         raise WorkflowError(str(_l("Your organisation already has an application in this call.")))
-    application = Application(call=call, organisation=organisation, created_by_id=actor.id,
-                              status=ApplicationStatus.DRAFT, risk_by_category={})
+    application = Application(
+        call=call,
+        organisation=organisation,
+        created_by_id=actor.id,
+        status=ApplicationStatus.DRAFT,
+        risk_by_category={},
+    )
     application.budget_lines = [BudgetLine(category=c, amount=Decimal("0.00")) for c in BUDGET_CATEGORIES]
     db.session.add(application)
     db.session.flush()
-    audit.record("application.started", actor=actor, obj=application, municipality_id=call.municipality_id,
-                 organisation_id=organisation.id)
+    audit.record(
+        "application.started",
+        actor=actor,
+        obj=application,
+        municipality_id=call.municipality_id,
+        organisation_id=organisation.id,
+    )
     return application
 
 
@@ -161,8 +192,14 @@ def submit_application(application: Application, *, actor, now: datetime | None 
     transition(WORKFLOW, application, "submit", actor)
     number = len(application.versions) + 1
     values = _jsonable(form_values(application))
-    version = ApplicationVersion(application=application, number=number, kind="submission",
-                                 created_by_id=actor.id, data=values, created_at=now)
+    version = ApplicationVersion(
+        application=application,
+        number=number,
+        kind="submission",
+        created_by_id=actor.id,
+        data=values,
+        created_at=now,
+    )
     db.session.add(version)
     db.session.flush()
     stored = render_version_pdf(version, actor=actor)
@@ -176,26 +213,45 @@ def render_version_pdf(version: ApplicationVersion, *, actor, locale: str = "lv"
     """Render the frozen version as a PDF and store it (SHA-256 kept with it)."""
     application = version.application
     with force_locale(locale):
-        data = pdf.render_pdf("applications/pdf/application.html", application=application, version=version,
-                              values=version.data, locale=locale)
-    return storage.save_file(data, filename=f"pieteikums-{application.id}-v{version.number}.pdf",
-                             content_type="application/pdf", actor=actor)
+        data = pdf.render_pdf(
+            "applications/pdf/application.html",
+            application=application,
+            version=version,
+            values=version.data,
+            locale=locale,
+        )
+    return storage.save_file(
+        data,
+        filename=f"pieteikums-{application.id}-v{version.number}.pdf",
+        content_type="application/pdf",
+        actor=actor,
+    )
 
 
 def _members(organisation_id: int):
     from portal.accounts.models import Membership, User
 
     return db.session.execute(
-        sa.select(User.email, User.locale).join(Membership, Membership.user_id == User.id).where(
-            Membership.organisation_id == organisation_id, Membership.role == Role.APPLICANT,
-            User.is_disabled.is_(False))
+        sa.select(User.email, User.locale)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.organisation_id == organisation_id,
+            Membership.role == Role.APPLICANT,
+            User.is_disabled.is_(False),
+        )
     ).all()
 
 
 def _confirm(application: Application, version: ApplicationVersion, stored) -> None:
     for email, locale in _members(application.organisation_id):
-        queue_email(email, "application_submitted", locale=locale, application=application, version=version,
-                    attachments=[stored])
+        queue_email(
+            email,
+            "application_submitted",
+            locale=locale,
+            application=application,
+            version=version,
+            attachments=[stored],
+        )
 
 
 def withdraw_application(application: Application, *, actor, reason: str | None = None) -> Application:
@@ -211,9 +267,14 @@ def applications_of(user) -> list[Application]:
     org_ids = user.organisation_ids()
     if not org_ids:
         return []
-    return list(db.session.scalars(
-        sa.select(Application).where(Application.organisation_id.in_(org_ids))
-        .options(sa.orm.joinedload(Application.call).joinedload(Call.municipality),
-                 sa.orm.joinedload(Application.organisation))
-        .order_by(Application.created_at.desc())
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(Application)
+            .where(Application.organisation_id.in_(org_ids))
+            .options(
+                sa.orm.joinedload(Application.call).joinedload(Call.municipality),
+                sa.orm.joinedload(Application.organisation),
+            )
+            .order_by(Application.created_at.desc())
+        )
+    )

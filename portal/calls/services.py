@@ -3,15 +3,15 @@ after publication only with a reason, close at the deadline. Callers commit."""
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import force_locale
+from flask import current_app
+from flask_babel import force_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup
 
 from portal.calls.models import Call, CallCriterion
 from portal.calls.workflow import WORKFLOW, CallStatus
@@ -37,7 +37,15 @@ EDITABLE_FIELDS = (
     "contact_email",
     "contact_phone",
 )
-CRITERION_FIELDS = ("title_lv", "title_en", "description_lv", "description_en", "weight", "essential", "levels")
+CRITERION_FIELDS = (
+    "title_lv",
+    "title_en",
+    "description_lv",
+    "description_en",
+    "weight",
+    "essential",
+    "levels",
+)
 # A signed regulations PDF is a scan or an e-signed document of a few pages.
 REGULATIONS_MAX_BYTES = 10 * 1024 * 1024
 
@@ -221,7 +229,9 @@ def update_call(call: Call, data: CallData, *, actor, reason: str | None = None)
     return call
 
 
-def update_criterion(criterion: CallCriterion, *, actor, reason: str | None = None, **values) -> CallCriterion:
+def update_criterion(
+    criterion: CallCriterion, *, actor, reason: str | None = None, **values
+) -> CallCriterion:
     """Change a call's criterion: freely before publication, with a reason after (applicants are told)."""
     call = criterion.call
     _require_coordinator(actor, call.municipality_id)
@@ -284,7 +294,13 @@ def _tell_drafters(call: Call, reason: str, template: str) -> None:
         )
     ).all()
     for email, locale in recipients:
-        queue_email(email, template, locale=locale, call=call, reason=reason)
+        queue_email(email, template, locale=locale, call=call, reason=reason, url=public_url(call))
+
+
+def public_url(call: Call) -> str:
+    """The call page's absolute address, also outside a request (the CLI, cron)."""
+    path = current_app.url_map.bind("localhost").build("calls.show_call", {"call_id": call.id})
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
 
 
 def publish_call(call: Call, *, actor, now: datetime | None = None) -> Call:
@@ -307,8 +323,8 @@ def publish_call(call: Call, *, actor, now: datetime | None = None) -> Call:
             ),
             field="closes_at",
         )
+    call.published_at = now  # set first: the status and its timestamp change in one UPDATE (CHECK)
     transition(WORKFLOW, call, "publish", actor)
-    call.published_at = now
     if call.regulations_signed_file_id is None:
         call.regulations_file_id = render_regulations(call, actor=actor).id
     db.session.flush()
@@ -319,8 +335,9 @@ def close_call(call: Call, *, actor, reason: str | None, now: datetime | None = 
     """Close an open call before its deadline (a coordinator, with a reason that drafters are told)."""
     reason = _reason(reason)
     if not reason:
-        raise WorkflowError(str(_l("Say why the call closes early: applicants with a draft are told.")),
-                            field="reason")
+        raise WorkflowError(
+            str(_l("Say why the call closes early: applicants with a draft are told.")), field="reason"
+        )
     transition(WORKFLOW, call, "close", actor, reason)
     call.closed_at = now or utcnow()
     db.session.flush()
@@ -375,7 +392,7 @@ def regulations_text(call: Call, locale: str) -> str:
         }
     # The sandbox escapes the facts (the template is data and must not inject markup), so its output is
     # HTML text; the PDF and web templates escape again, so return plain text, never Markup.
-    return Markup(_SANDBOX.from_string(body).render(**facts)).unescape()
+    return html.unescape(_SANDBOX.from_string(body).render(**facts))
 
 
 def regulations_pdf(call: Call, locale: str = "lv") -> bytes:

@@ -40,9 +40,15 @@ SYSTEM_OR_COORDINATOR = frozenset({"system", "coordinator"})
 TRANSITIONS = {
     CallStatus.DRAFT: {"publish": Transition(CallStatus.OPEN, COORDINATOR, _l("Publish"))},
     CallStatus.OPEN: {"close": Transition(CallStatus.CLOSED, SYSTEM_OR_COORDINATOR, _l("Close"))},
-    CallStatus.CLOSED: {"start_evaluation": Transition(CallStatus.EVALUATION, COORDINATOR, _l("Start evaluation"))},
-    CallStatus.EVALUATION: {"record_decision": Transition(CallStatus.DECIDED, COORDINATOR, _l("Record decision"))},
-    CallStatus.DECIDED: {"publish_results": Transition(CallStatus.RESULTS_PUBLISHED, COORDINATOR, _l("Publish results"))},
+    CallStatus.CLOSED: {
+        "start_evaluation": Transition(CallStatus.EVALUATION, COORDINATOR, _l("Start evaluation"))
+    },
+    CallStatus.EVALUATION: {
+        "record_decision": Transition(CallStatus.DECIDED, COORDINATOR, _l("Record decision"))
+    },
+    CallStatus.DECIDED: {
+        "publish_results": Transition(CallStatus.RESULTS_PUBLISHED, COORDINATOR, _l("Publish results"))
+    },
     CallStatus.RESULTS_PUBLISHED: {"archive": Transition(CallStatus.ARCHIVED, COORDINATOR, _l("Archive"))},
 }
 

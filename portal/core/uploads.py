@@ -93,9 +93,13 @@ SNIFF_TAIL = 1024
 
 MESSAGES = {
     "empty": _l("The file is empty. Choose the file again."),
-    "too_large": _l("The file is larger than %(limit)s. Make it smaller (for example, save it as PDF) and try again."),
+    "too_large": _l(
+        "The file is larger than %(limit)s. Make it smaller (for example, save it as PDF) and try again."
+    ),
     "executable": _l("Programs and scripts cannot be uploaded."),
-    "markup": _l("Web pages, SVG and XML files cannot be uploaded. Save the document as PDF and upload that."),
+    "markup": _l(
+        "Web pages, SVG and XML files cannot be uploaded. Save the document as PDF and upload that."
+    ),
     "polyglot": _l(
         "The file contains something hidden inside (such as web page code or an archive), so it cannot be "
         "accepted. Save it again as a plain PDF or image and upload that."
@@ -114,9 +118,12 @@ MESSAGES = {
     ),
     "no_extension": _l("The file name has no ending such as .pdf. Rename the file and try again."),
     "damaged": _l("The file is damaged and cannot be read. Save it again and upload it."),
-    "encrypted": _l("Password-protected files cannot be accepted. Remove the password and upload the file again."),
+    "encrypted": _l(
+        "Password-protected files cannot be accepted. Remove the password and upload the file again."
+    ),
     "macros": _l(
-        "Documents with macros cannot be accepted. Save the document without macros (.docx or .xlsx) or as PDF."
+        "Documents with macros cannot be accepted. "
+        "Save the document without macros (.docx or .xlsx) or as PDF."
     ),
     "bomb": _l("The document unpacks to far more data than a normal document, so it cannot be accepted."),
     "malware": _l(
@@ -361,5 +368,10 @@ def content_disposition(filename: str) -> str:
     """Build `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266, RFC 5987)."""
     name = sanitise_filename(filename)
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    ascii_name = re.sub(r'[^\x20-\x7e]|["\\;%]', "_", ascii_name).strip() or "attachment"
+    ascii_name = re.sub(r'[^\x20-\x7e]|["\\;%]', "_", ascii_name).strip()
+    ext = os.path.splitext(name)[1]
+    ext = ext if ascii_name.endswith(ext) else ""
+    stem = ascii_name[: len(ascii_name) - len(ext)]
+    if not stem.strip(" ._"):  # nothing readable left (a Cyrillic or Greek name): say what it is
+        ascii_name = "attachment" + ext
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"

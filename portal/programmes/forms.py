@@ -198,11 +198,11 @@ class ProgrammeForm(FlaskForm):
         _l("Eligible applicants"), choices=[SelectChoice(f.value, f.label) for f in LegalForm]
     )
     risk_categories = RiskCategoriesField(_l("Risk categories"), validators=[InputRequired()])
-    advance_percent = _percent(_l("Advance payment, % of the amount"))
+    advance_percent = _percent(_l("Advance payment (share of the amount), %"))
     min_call_window_days = _number(_l("Shortest call window, days"), 1, 365)
     report_due_working_days = _number(_l("Final report due, working days after the project ends"), 1, 120)
     report_review_working_days = _number(_l("Final report review, working days"), 1, 120)
-    pass_share = _percent(_l("Pass mark, % of the maximum score"))
+    pass_share = _percent(_l("Pass mark (share of the maximum score), %"))
     applications_per_organisation = _number(_l("Applications one organisation may submit in a call"), 1, 20)
     is_active = BooleanField(_l("Open for new rounds"))
 

@@ -1,7 +1,7 @@
 """Browser test harness: the real app on a live loopback server, headless Debian Chromium, axe.
 
 - `live_server` (session): `create_app` with a TestConfig subclass on a fresh, migrated SQLite file,
-  DEMO_MODE off, e-mail really sent over SMTP to an aiosmtpd server on 127.0.0.1 (`mailbox`), served
+  DEMO_MODE off, e-mail really sent over SMTP to aiosmtpd on 127.0.0.1 (tests/smtp.py; `mailbox`), served
   by werkzeug in a thread on a free port. Unhandled exceptions in the app fail the test that caused them.
 - `browser` (session): /usr/bin/chromium through Playwright, headless. Chromium accepts the `__Host-`
   Secure session cookie on http://127.0.0.1 (a potentially trustworthy origin), so the production cookie
@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -52,6 +53,27 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so fixtures can tell whether the test itself failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+class _ErrorCollector(logging.Handler):
+    """Collects ERROR log records of the app (unhandled exceptions, dead e-mail) while a test runs."""
+
+    def __init__(self, sink: list[str]) -> None:
+        super().__init__(level=logging.ERROR)
+        self.sink = sink
+        self.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.split(".")[0] in ("portal", "werkzeug", "flask", "sqlalchemy"):
+            self.sink.append(self.format(record))
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code="-", size="-"):
         """No access log lines in the test output."""
@@ -61,28 +83,21 @@ class _QuietHandler(WSGIRequestHandler):
 class LiveServer:
     url: str
     app: Flask
-    errors: list[BaseException] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    smtp: object = None  # tests.smtp.RecordingHandler
 
     def __call__(self, path: str = "/") -> str:
         return self.url + path
 
 
 @pytest.fixture(scope="session")
-def smtp_server():
-    """A real SMTP server on loopback capturing messages (tests/smtp.py's when present)."""
-    from tests.browser.support import smtp_capture
-
-    with smtp_capture() as capture:
-        yield capture
-
-
-@pytest.fixture(scope="session")
-def live_server(smtp_server):
+def live_server():
     from flask_migrate import upgrade
 
     from portal import create_app
     from portal.config import TestConfig
     from portal.extensions import db
+    from tests.smtp import smtp_server
 
     tmp = tempfile.mkdtemp(prefix="jip-browser-")
 
@@ -90,13 +105,6 @@ def live_server(smtp_server):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp}/browser.db"
         TESTING = False  # behave as in production: error pages, not propagated exceptions
         DEMO_MODE = False
-        MAIL_SERVER = smtp_server.host
-        MAIL_PORT = smtp_server.port
-        MAIL_USE_TLS = False
-        MAIL_USE_SSL = False
-        MAIL_USERNAME = None
-        MAIL_PASSWORD = None
-        MAIL_SUPPRESS_SEND = False
         MAIL_SEND_AFTER_COMMIT = True
         PREFERRED_URL_SCHEME = "http"
 
@@ -110,27 +118,35 @@ def live_server(smtp_server):
     app.config["PUBLIC_BASE_URL"] = live.url
 
     def _record(sender, exception, **extra):
-        live.errors.append(exception)
+        live.errors.append(f"{type(exception).__name__}: {exception}")
 
     got_request_exception.connect(_record, app, weak=False)
+    collector = _ErrorCollector(live.errors)
+    logging.getLogger().addHandler(collector)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield live
+        with smtp_server(app) as smtp:  # sending really on, to aiosmtpd on loopback
+            live.smtp = smtp
+            yield live
     finally:
         server.shutdown()
         thread.join(timeout=10)
         got_request_exception.disconnect(_record, app)
+        logging.getLogger().removeHandler(collector)
         with app.app_context():
             db.engine.dispose()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture()
-def mailbox(smtp_server):
-    """The SMTP capture, emptied for this test."""
-    smtp_server.clear()
-    return smtp_server
+def mailbox(live_server):
+    """What the app sent over SMTP during this test."""
+    from tests.browser.support import Mailbox
+
+    box = Mailbox(live_server.smtp)
+    box.clear()
+    return box
 
 
 @pytest.fixture(scope="session")
@@ -169,7 +185,7 @@ def context(browser, live_server, device):
 
 
 @pytest.fixture()
-def page(context, live_server, page_errors):
+def page(request, context, live_server, page_errors):
     """A page in a fresh context; fails the test on console errors, CSP violations or app exceptions."""
     page = context.new_page()
 
@@ -181,6 +197,10 @@ def page(context, live_server, page_errors):
     page.on("pageerror", lambda exc: page_errors.append(f"page error: {exc}"))
     live_server.errors.clear()
     yield page
-    app_errors = [f"{type(e).__name__}: {e}" for e in live_server.errors]
-    problems = page_errors + [f"server exception: {e}" for e in app_errors]
+    problems = page_errors + [f"server: {e}" for e in live_server.errors]
+    report = getattr(request.node, "report_call", None)
+    if problems and report is not None and report.failed:
+        # The test has failed already: say what else went wrong without a second, separate error.
+        print("problems in the browser or the app:\n" + "\n".join(problems))
+        return
     assert not problems, "problems in the browser or the app:\n" + "\n".join(problems)

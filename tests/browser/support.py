@@ -1,12 +1,7 @@
-"""Helpers for browser tests: the axe gate (QUALITY G1), layout checks, a loopback SMTP capture."""
+"""Helpers for browser tests: the axe gate (QUALITY G1), layout checks, the captured e-mail."""
 
 from __future__ import annotations
 
-import email
-import socket
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from email import policy
 from email.message import EmailMessage
 
 from axe_playwright_python.sync_playwright import Axe
@@ -19,12 +14,6 @@ _AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": [*WCAG_TAGS, "best-practice"]},
     "resultTypes": ["violations"],
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _blocking(violation: dict) -> bool:
@@ -58,22 +47,27 @@ def axe_check(page, label: str = "") -> None:
         raise AssertionError(f"axe: {count} accessibility violation(s) on {where}{page.url}:\n{report}")
 
 
-_WIDTHS_JS = """() => {
-  const inner = window.innerWidth;
+_WIDTHS_JS = """(device) => {
+  const limit = Math.min(window.innerWidth, device || window.innerWidth);
   const classes = (e) => (typeof e.className === "string" ? e.className.trim().split(/\\s+/) : [])
     .filter(Boolean).map((c) => "." + c).join("");
   const name = (e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + classes(e);
   const wide = [...document.querySelectorAll("body *")]
-    .filter((e) => e.getBoundingClientRect().right > inner + 1);
-  return {scroll: document.documentElement.scrollWidth, inner, widest: wide.slice(0, 5).map(name)};
+    .filter((e) => e.getBoundingClientRect().right > limit + 1);
+  return {scroll: document.documentElement.scrollWidth, limit, widest: wide.slice(0, 5).map(name)};
 }"""
 
 
 def assert_no_horizontal_scroll(page) -> None:
-    """The page fits the viewport's width (QUALITY: usable at 360 px)."""
-    widths = page.evaluate(_WIDTHS_JS)
-    assert widths["scroll"] <= widths["inner"], (
-        f"{page.url} scrolls sideways: {widths['scroll']} px wide in a {widths['inner']} px viewport;"
+    """The page fits the device's width (QUALITY: usable at 360 px).
+
+    Compared with the viewport the context was made with, not only `window.innerWidth`: a mobile
+    browser widens its layout viewport to fit content that is too wide, which would hide the problem.
+    """
+    device = (page.viewport_size or {}).get("width")
+    widths = page.evaluate(_WIDTHS_JS, device)
+    assert widths["scroll"] <= widths["limit"], (
+        f"{page.url} scrolls sideways: {widths['scroll']} px wide on a {widths['limit']} px wide screen;"
         f" too wide: {widths['widest']}"
     )
 
@@ -86,16 +80,18 @@ def check_page(page, label: str = "") -> None:
     axe_check(page, label)
 
 
-@dataclass
-class SMTPCapture:
-    """Messages received by the loopback SMTP server, parsed, newest last."""
+class Mailbox:
+    """The messages that reached the loopback SMTP server (tests/smtp.py), parsed, oldest first."""
 
-    host: str
-    port: int
-    messages: list[EmailMessage] = field(default_factory=list)
+    def __init__(self, handler) -> None:
+        self.handler = handler
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.handler.messages
 
     def clear(self) -> None:
-        self.messages.clear()
+        self.handler.messages.clear()
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address.lower() in str(m.get("To", "")).lower()]
@@ -104,27 +100,3 @@ class SMTPCapture:
     def text(message: EmailMessage) -> str:
         part = message.get_body(preferencelist=("plain", "html"))
         return part.get_content() if part is not None else ""
-
-
-class _Handler:
-    def __init__(self, capture: SMTPCapture) -> None:
-        self.capture = capture
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        raw = envelope.original_content or envelope.content
-        self.capture.messages.append(email.message_from_bytes(raw, policy=policy.default))
-        return "250 Message accepted"
-
-
-@contextmanager
-def smtp_capture():
-    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives in memory."""
-    from aiosmtpd.controller import Controller
-
-    capture = SMTPCapture("127.0.0.1", free_port())
-    controller = Controller(_Handler(capture), hostname=capture.host, port=capture.port)
-    controller.start()
-    try:
-        yield capture
-    finally:
-        controller.stop()
