@@ -90,7 +90,7 @@ class Config:
     LANGUAGES = ("lv", "en")
 
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # a whole request; larger ones get the friendly 413 page
-    UPLOAD_MAX_BYTES = 10 * 1024 * 1024  # one attached file
+    UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))  # one attached file
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "atbalsts@jip.example.lv")
     # Demo shortcuts (TOTP skipped for demo accounts) exist only where this is set and never in production.

@@ -192,28 +192,7 @@ def open_call(municipality_obj=None, *, days_left: int = 20, projects: int = 2, 
         published_at=now - timedelta(days=40 - days_left),
         **kwargs,
     )
-    call.criteria = [
-        CallCriterion(
-            **{
-                c: getattr(t, c)
-                for c in (
-                    "kind",
-                    "code",
-                    "position",
-                    "title_lv",
-                    "title_en",
-                    "description_lv",
-                    "description_en",
-                    "weight",
-                    "essential",
-                    "tie_break_order",
-                    "levels",
-                    "auto_check",
-                )
-            }
-        )
-        for t in rnd.programme.criteria
-    ]
+    call.criteria = [CallCriterion.copy_of(t) for t in rnd.programme.criteria]
     db.session.add(call)
     db.session.flush()
     return call

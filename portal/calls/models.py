@@ -12,6 +12,7 @@ from portal.calls.workflow import CallStatus
 from portal.core.db import Money, TimestampMixin, UTCDateTime
 from portal.core.timeutil import utcnow
 from portal.extensions import db
+from portal.programmes.models import CriterionColumns
 
 
 class Call(TimestampMixin, db.Model):
@@ -57,7 +58,8 @@ class Call(TimestampMixin, db.Model):
 
     def is_accepting(self, now: datetime | None = None) -> bool:
         """Say whether applications can be submitted now (the server's clock, never the client's)."""
-        now = now or utcnow()
+        # Whole seconds: a deadline of 23:59:59 accepts everything until 00:00:00.
+        now = (now or utcnow()).replace(microsecond=0)
         return self.status == CallStatus.OPEN and self.opens_at <= now <= self.closes_at
 
     @property
@@ -66,7 +68,7 @@ class Call(TimestampMixin, db.Model):
         return self.status in (CallStatus.DRAFT, CallStatus.OPEN)
 
 
-class CallCriterion(db.Model):
+class CallCriterion(CriterionColumns, db.Model):
     """A call's own copy of a programme criterion: editable until publication."""
 
     __tablename__ = "call_criteria"
@@ -78,23 +80,5 @@ class CallCriterion(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(sa.ForeignKey("calls.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(sa.String(20))
-    code: Mapped[str] = mapped_column(sa.String(40))
-    position: Mapped[int] = mapped_column(default=0)
-    title_lv: Mapped[str] = mapped_column(sa.String(300))
-    title_en: Mapped[str] = mapped_column(sa.String(300))
-    description_lv: Mapped[str] = mapped_column(sa.Text, default="")
-    description_en: Mapped[str] = mapped_column(sa.Text, default="")
-    weight: Mapped[Decimal] = mapped_column(sa.Numeric(4, 2), default=Decimal("1.00"))
-    essential: Mapped[bool] = mapped_column(default=False)
-    tie_break_order: Mapped[int | None] = mapped_column(sa.Integer)
-    levels: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-    auto_check: Mapped[str | None] = mapped_column(sa.String(30))
 
     call: Mapped[Call] = relationship(back_populates="criteria")
-
-    def title(self, locale: str) -> str:
-        return self.title_en if locale == "en" else self.title_lv
-
-    def description(self, locale: str) -> str:
-        return self.description_en if locale == "en" else self.description_lv

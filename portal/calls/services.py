@@ -152,28 +152,7 @@ def create_call(rnd: Round, municipality, data: CallData, *, actor) -> Call:
         **{f: getattr(data, f) for f in EDITABLE_FIELDS},
     )
     _check(call, rnd)
-    call.criteria = [
-        CallCriterion(
-            **{
-                c: getattr(t, c)
-                for c in (
-                    "kind",
-                    "code",
-                    "position",
-                    "title_lv",
-                    "title_en",
-                    "description_lv",
-                    "description_en",
-                    "weight",
-                    "essential",
-                    "tie_break_order",
-                    "levels",
-                    "auto_check",
-                )
-            }
-        )
-        for t in programme.criteria
-    ]
+    call.criteria = [CallCriterion.copy_of(t) for t in programme.criteria]
     db.session.add(call)
     db.session.flush()
     audit.record(

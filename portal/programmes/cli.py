@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from portal.programmes.pupil_counts import parse_pupil_counts, static_resolver
 from portal.programmes.quotas import QuotaError, compute_quotas, projects_from_budget
@@ -64,7 +65,8 @@ def compute_command(projects_text, budget_text, amount_text, counts_path):
         _fail(f"cannot read {counts_path}: {exc.strerror or exc}.")
     parsed = parse_pupil_counts(data, static_resolver())
     if parsed.problems:
-        _fail(f"{counts_path}: " + "; ".join(str(p) for p in parsed.problems))
+        with force_locale("en"):  # the command speaks English throughout, like its other messages
+            _fail(f"{counts_path}: " + "; ".join(str(p) for p in parsed.problems))
     try:
         results = compute_quotas(projects, parsed.rows, amount)
     except QuotaError as exc:

@@ -81,18 +81,24 @@ class Programme(TimestampMixin, db.Model):
         return ""
 
 
-class CriterionTemplate(db.Model):
-    """An evaluation criterion of a programme; calls copy them (editable until publication)."""
+class CriterionColumns:
+    """What a criterion is; a programme's template and a call's copy share it (the copy stays editable)."""
 
-    __tablename__ = "criterion_templates"
-    __table_args__ = (
-        sa.CheckConstraint("kind IN ('administrative', 'eligibility', 'quality')", name="kind_known"),
-        sa.CheckConstraint("weight >= 0", name="weight_not_negative"),
-        sa.UniqueConstraint("programme_id", "code"),
+    COPIED = (
+        "kind",
+        "code",
+        "position",
+        "title_lv",
+        "title_en",
+        "description_lv",
+        "description_en",
+        "weight",
+        "essential",
+        "tie_break_order",
+        "levels",
+        "auto_check",
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(20))
     code: Mapped[str] = mapped_column(sa.String(40))
     position: Mapped[int] = mapped_column(default=0)
@@ -108,13 +114,32 @@ class CriterionTemplate(db.Model):
     # For administrative/eligibility criteria the portal can pre-check: on_time, amount, duration, ...
     auto_check: Mapped[str | None] = mapped_column(sa.String(30))
 
-    programme: Mapped[Programme] = relationship(back_populates="criteria")
+    @classmethod
+    def copy_of(cls, other: CriterionColumns, **extra):
+        """Return a new criterion with the same content as `other`."""
+        return cls(**{name: getattr(other, name) for name in cls.COPIED}, **extra)
 
     def title(self, locale: str) -> str:
         return self.title_en if locale == "en" else self.title_lv
 
     def description(self, locale: str) -> str:
         return self.description_en if locale == "en" else self.description_lv
+
+
+class CriterionTemplate(CriterionColumns, db.Model):
+    """An evaluation criterion of a programme; calls copy them (editable until publication)."""
+
+    __tablename__ = "criterion_templates"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('administrative', 'eligibility', 'quality')", name="kind_known"),
+        sa.CheckConstraint("weight >= 0", name="weight_not_negative"),
+        sa.UniqueConstraint("programme_id", "code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+
+    programme: Mapped[Programme] = relationship(back_populates="criteria")
 
 
 class ProgrammeText(db.Model):
@@ -211,7 +236,8 @@ class Quota(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("round_id", "municipality_id"),
         sa.CheckConstraint(
-            "quota >= 0 AND computed_quota >= 0 AND carried_in >= 0", name="counts_not_negative"
+            "quota >= 0 AND computed_quota >= 0 AND carried_in >= 0 AND redistributed_in >= 0",
+            name="counts_not_negative",
         ),
         sa.CheckConstraint("(override_reason IS NULL) = (overridden_at IS NULL)", name="override_has_reason"),
     )
@@ -223,6 +249,8 @@ class Quota(db.Model):
     computed_quota: Mapped[int] = mapped_column()
     quota: Mapped[int] = mapped_column()
     carried_in: Mapped[int] = mapped_column(default=0)  # unused quota brought from the previous round
+    # Unused quota of other municipalities given to this one at round close, for its reserve list.
+    redistributed_in: Mapped[int] = mapped_column(default=0)
     reserved: Mapped[Decimal] = mapped_column(Money)
     override_reason: Mapped[str | None] = mapped_column(sa.Text)
     overridden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -233,5 +261,5 @@ class Quota(db.Model):
 
     @property
     def total(self) -> int:
-        """Projects the municipality may fund in this round, carried-over quota included."""
-        return self.quota + self.carried_in
+        """Projects the municipality may fund in this round, carried-over and redistributed quota included."""
+        return self.quota + self.carried_in + self.redistributed_in

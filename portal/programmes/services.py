@@ -363,16 +363,7 @@ def create_programme(*, actor, code: str, values: dict, copy_from: Programme | N
     _refuse(programme_rule_problems(values))
     programme = Programme(code=code, **values)
     if copy_from is not None:
-        programme.criteria = [
-            CriterionTemplate(
-                **{
-                    c.key: getattr(source, c.key)
-                    for c in CriterionTemplate.__table__.columns
-                    if c.key not in ("id", "programme_id")
-                }
-            )
-            for source in copy_from.criteria
-        ]
+        programme.criteria = [CriterionTemplate.copy_of(source) for source in copy_from.criteria]
         programme.texts = [ProgrammeText(kind=t.kind, locale=t.locale, body=t.body) for t in copy_from.texts]
     db.session.add(programme)
     db.session.flush()
