@@ -42,13 +42,15 @@ class DashboardRow:
     computed_quota: int | None = None
     quota: int | None = None
     carried_in: int = 0
+    redistributed_in: int = 0
     reserved: Decimal = ZERO
     overrides: int = 0
 
     @property
     def total_quota(self) -> int | None:
-        """Projects the municipality may fund in the round: its quota plus quota carried in."""
-        return None if self.quota is None else self.quota + self.carried_in
+        """Projects the municipality may fund in the round: its quota plus quota carried in or given to it
+        at round close (the same sum as `Quota.total`)."""
+        return None if self.quota is None else self.quota + self.carried_in + self.redistributed_in
 
     @property
     def remaining(self) -> int | None:
@@ -78,6 +80,7 @@ def round_dashboard(round_id: int, municipality_ids: set[int] | None = None) -> 
             sa.func.sum(Quota.computed_quota).label("computed_quota"),
             sa.func.sum(Quota.quota).label("quota"),
             sa.func.sum(Quota.carried_in).label("carried_in"),
+            sa.func.sum(Quota.redistributed_in).label("redistributed_in"),
             sa.func.sum(Quota.reserved).label("reserved"),
             sa.func.count(Quota.override_reason).label("overrides"),
         )
@@ -95,6 +98,7 @@ def round_dashboard(round_id: int, municipality_ids: set[int] | None = None) -> 
             quotas.c.computed_quota,
             quotas.c.quota,
             sa.func.coalesce(quotas.c.carried_in, 0).label("carried_in"),
+            sa.func.coalesce(quotas.c.redistributed_in, 0).label("redistributed_in"),
             quotas.c.reserved,
             sa.func.coalesce(quotas.c.overrides, 0).label("overrides"),
         )
@@ -127,10 +131,11 @@ class Totals:
     carried_in: int
     reserved: Decimal
     remaining: int
+    redistributed_in: int = 0
 
     @property
     def total_quota(self) -> int:
-        return self.quota + self.carried_in
+        return self.quota + self.carried_in + self.redistributed_in
 
 
 def totals(rows: list[DashboardRow]) -> Totals:
@@ -141,6 +146,7 @@ def totals(rows: list[DashboardRow]) -> Totals:
         computed_quota=sum(r.computed_quota or 0 for r in rows),
         quota=sum(r.quota or 0 for r in rows),
         carried_in=sum(r.carried_in for r in rows),
+        redistributed_in=sum(r.redistributed_in for r in rows),
         reserved=sum((r.reserved for r in rows), ZERO),
         remaining=sum(r.remaining or 0 for r in rows),
     )
@@ -162,6 +168,7 @@ COLUMNS = [
     Column("pupils", _l("Pupils"), "int"),
     Column("quota", _l("Quota (projects)"), "int"),
     Column("carried_in", _l("Carried over"), "int", optional=True),
+    Column("redistributed_in", _l("Redistributed"), "int", optional=True),
     Column("reserved", _l("Reserved amount"), "money"),
     Column("remaining", _l("Remaining quota"), "int"),
 ]
@@ -173,6 +180,7 @@ EXPORT_COLUMNS = [
     Column("quota", _l("Quota (projects)"), "int"),
     Column("carried_in", _l("Carried over"), "int"),
     Column("reserved", _l("Reserved amount"), "money"),
+    Column("redistributed_in", _l("Redistributed"), "int"),
     Column("remaining", _l("Remaining quota"), "int"),
 ]
 SORT_KEYS = {c.key for c in COLUMNS} | {"code"}

@@ -411,3 +411,12 @@ class OverrideQuotaForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class CloseRoundForm(FlaskForm):
+    """Closing a round cannot be undone, so the administrator ticks a box after reading the preview."""
+
+    confirm = BooleanField(
+        _l("I have checked the figures above and want to close the round"),
+        validators=[DataRequired(message=_l("Tick the box to confirm that the round is to be closed."))],
+    )

@@ -52,6 +52,15 @@ def can_manage_round(user, rnd: Round) -> bool:
     return is_national_admin(user)
 
 
+def can_close_round(user, rnd: Round) -> bool:
+    """Allow national administrators to close a round and pass its unused quota on (DESIGN §3.4).
+
+    Role only, like `can_manage_round`: a closed round or undecided calls are refused by the service
+    with a message the page shows beforehand.
+    """
+    return is_national_admin(user)
+
+
 def can_import_pupil_counts(user, rnd: Round) -> bool:
     """Allow national administrators to upload pupil counts while the round is not closed."""
     return can_manage_round(user, rnd) and rnd.status != "closed"

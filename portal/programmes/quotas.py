@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 METHOD = "1 + largest remainder (Hamilton); ties: more pupils, then code"
+REDISTRIBUTION_METHOD = "largest remainder (Hamilton) by pupils, capped at reserve-list size"
 
 
 class QuotaError(ValueError):
@@ -76,3 +78,59 @@ def compute_quotas(projects: int, counts: Sequence[QuotaInput], amount: Decimal)
         QuotaResult(c.code, c.pupils, quotas[c.code], (amount * quotas[c.code]).quantize(Decimal("0.01")))
         for c in counts
     ]
+
+
+# --- Round close: unused quota shared among municipalities with reserve-list projects (DESIGN §3.4) --
+
+
+@dataclass(frozen=True)
+class Recipient:
+    code: str
+    pupils: int
+    need: int  # reserve-list projects it could still fund: it never gets more than this
+
+
+class Redistribution(NamedTuple):
+    extras: dict[str, int]  # code → extra projects, one entry per recipient (0 included)
+    unallocated: int  # what nobody could take: more quota than reserve-list projects
+
+
+def redistribute(pool: int, recipients: Sequence[Recipient | tuple[str, int, int]]) -> Redistribution:
+    """Share `pool` projects among the recipients by largest remainder, in proportion to pupils.
+
+    Nobody gets more than its `need`; what a capped recipient cannot take is shared again among the
+    others by the same method, until the pool is used up or everybody's need is met. Equal remainders
+    go to more pupils first, then the lower code (as `compute_quotas`). When the recipients still in
+    the running have no pupils at all, they count equally. The result does not depend on input order.
+    """
+    people = [r if isinstance(r, Recipient) else Recipient(*r) for r in recipients]
+    codes = [r.code for r in people]
+    duplicates = sorted({c for c in codes if codes.count(c) > 1})
+    if duplicates:
+        raise QuotaError(f"Municipality listed more than once: {', '.join(duplicates)}.")
+    if pool < 0:
+        raise QuotaError("The unused quota must not be negative.")
+    if any(r.pupils < 0 or r.need < 0 for r in people):
+        raise QuotaError("Pupil counts and reserve-list sizes must not be negative.")
+
+    extras = {r.code: 0 for r in people}
+    left = pool
+    running = [r for r in people if r.need > 0]
+    while left and running:
+        weights = {r.code: r.pupils for r in running}
+        if not sum(weights.values()):
+            weights = dict.fromkeys(weights, 1)
+        total = sum(weights.values())
+        shares = {code: Fraction(left * w, total) for code, w in weights.items()}
+        given = {code: int(share) for code, share in shares.items()}
+        spare = left - sum(given.values())
+        by_remainder = sorted(running, key=lambda r: (-(shares[r.code] - given[r.code]), -r.pupils, r.code))
+        for r in by_remainder[:spare]:
+            given[r.code] += 1
+        # Cap at what each still needs; the excess goes round again among those not yet full.
+        for r in running:
+            taken = min(given[r.code], r.need - extras[r.code])
+            extras[r.code] += taken
+            left -= taken
+        running = [r for r in running if extras[r.code] < r.need]
+    return Redistribution(extras, left)

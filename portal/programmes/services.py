@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
+from portal.applications.models import Application
+from portal.applications.workflow import ApplicationStatus
+from portal.calls.models import Call
+from portal.calls.workflow import CallStatus
 from portal.core import audit
 from portal.core.timeutil import utcnow
 from portal.core.workflow import WorkflowError
 from portal.extensions import db
 from portal.municipalities.models import Municipality
 from portal.programmes import seed
+from portal.programmes.dashboard import latvian_key
 from portal.programmes.models import (
     CriterionTemplate,
     Programme,
@@ -24,7 +31,16 @@ from portal.programmes.models import (
     Round,
 )
 from portal.programmes.pupil_counts import ParseResult, parse_pupil_counts, resolver_from_pairs
-from portal.programmes.quotas import METHOD, QuotaError, QuotaInput, compute_quotas, projects_from_budget
+from portal.programmes.quotas import (
+    METHOD,
+    REDISTRIBUTION_METHOD,
+    QuotaError,
+    QuotaInput,
+    Recipient,
+    compute_quotas,
+    projects_from_budget,
+    redistribute,
+)
 
 
 def ensure_pumpurs_programme() -> Programme:
@@ -433,3 +449,268 @@ def next_round_number(programme: Programme) -> int:
         sa.select(sa.func.max(Round.number)).where(Round.programme_id == programme.id)
     )
     return (highest or 0) + 1
+
+
+# --- Closing a round: unused quota carried over or redistributed (DESIGN §3.4) --------------------
+
+# Applications that take up a place of the municipality's quota: funded, and everything after it.
+QUOTA_USING_STATUSES = frozenset(
+    {
+        ApplicationStatus.FUNDED,
+        ApplicationStatus.CONTRACT_SENT,
+        ApplicationStatus.CONTRACT_SIGNED,
+        ApplicationStatus.IN_PROGRESS,
+        ApplicationStatus.REPORT_SUBMITTED,
+        ApplicationStatus.REPORT_RETURNED,
+        ApplicationStatus.REPORT_APPROVED,
+        ApplicationStatus.FORWARDED,
+        ApplicationStatus.CLOSED,
+    }
+)
+# Calls whose funding decision is still to come: the round cannot close before they are decided.
+UNDECIDED_CALL_STATUSES = (CallStatus.DRAFT, CallStatus.OPEN, CallStatus.CLOSED, CallStatus.EVALUATION)
+
+
+@dataclass(frozen=True)
+class CloseLine:
+    """One municipality at round close: its ceiling, what it used, and where the rest goes."""
+
+    municipality_id: int
+    code: str
+    name: str
+    pupils: int
+    total: int  # quota + carried in + redistributed in
+    used: int  # funded applications and those further on
+    reserve: int  # applications on the reserve list
+    carried: int = 0  # carried to the programme's next round (policy carry_over)
+    redistributed: int = 0  # extra projects from the others' unused quota (policy redistribute)
+
+    @property
+    def unused(self) -> int:
+        return max(self.total - self.used, 0)
+
+    @property
+    def own_reserve_covered(self) -> int:
+        """Reserve-list projects the municipality's own unused quota already pays for (redistribute)."""
+        return min(self.unused, self.reserve)
+
+
+@dataclass(frozen=True)
+class ClosePlan:
+    """What closing a round does, computed without writing (the page previews it, the service applies it)."""
+
+    policy: str
+    lines: list[CloseLine]
+    next_round: Round | None = None
+    next_number: int | None = None
+    unallocated: int = 0  # redistribute: unused quota no municipality has reserve projects for
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def unused(self) -> int:
+        return sum(line.unused for line in self.lines)
+
+    @property
+    def carried(self) -> int:
+        return sum(line.carried for line in self.lines)
+
+    @property
+    def redistributed(self) -> int:
+        return sum(line.redistributed for line in self.lines)
+
+
+def _usage(rnd: Round) -> dict[int, tuple[int, int]]:
+    """Return {municipality_id: (used, reserve)} for the round's calls, in one aggregate query."""
+    used = sa.func.sum(sa.case((Application.status.in_(list(QUOTA_USING_STATUSES)), 1), else_=0))
+    reserve = sa.func.sum(sa.case((Application.status == ApplicationStatus.RESERVE, 1), else_=0))
+    rows = db.session.execute(
+        sa.select(Call.municipality_id, used, reserve)
+        .join(Call, Application.call_id == Call.id)
+        .where(Call.round_id == rnd.id)
+        .group_by(Call.municipality_id)
+    ).all()
+    return {m: (int(u or 0), int(r or 0)) for m, u, r in rows}
+
+
+def plan_round_close(rnd: Round) -> ClosePlan:
+    """Work out what closing the round would do, without changing anything (the page's preview).
+
+    `problems` lists why the round cannot be closed yet; `close_round` refuses with the first of them,
+    having written nothing.
+    """
+    problems: list[str] = []
+    if rnd.status == "closed":
+        problems.append(str(_l("The round is already closed.")))
+    undecided = db.session.scalar(
+        sa.select(sa.func.count(Call.id)).where(
+            Call.round_id == rnd.id, Call.status.in_([s.value for s in UNDECIDED_CALL_STATUSES])
+        )
+    )
+    if undecided:
+        problems.append(
+            str(
+                lazy_ngettext(
+                    "%(num)d call of this round has no funding decision yet (it is a draft, open, closed "
+                    "or being evaluated). Close the round after every call is decided.",
+                    "%(num)d calls of this round have no funding decision yet (they are drafts, open, "
+                    "closed or being evaluated). Close the round after every call is decided.",
+                    undecided,
+                )
+            )
+        )
+    usage = _usage(rnd)
+    quotas = {
+        q.municipality_id: q for q in db.session.scalars(sa.select(Quota).where(Quota.round_id == rnd.id))
+    }
+    ids = set(quotas) | set(usage)
+    pupils = dict(
+        db.session.execute(
+            sa.select(PupilCount.municipality_id, PupilCount.pupils).where(PupilCount.round_id == rnd.id)
+        ).all()
+    )
+    names = (
+        {m.id: m for m in db.session.scalars(sa.select(Municipality).where(Municipality.id.in_(ids)))}
+        if ids
+        else {}
+    )
+    lines = [
+        CloseLine(
+            municipality_id=m,
+            code=names[m].code,
+            name=names[m].name,
+            pupils=pupils.get(m, 0),
+            total=quotas[m].total if m in quotas else 0,
+            used=usage.get(m, (0, 0))[0],
+            reserve=usage.get(m, (0, 0))[1],
+        )
+        for m in ids
+    ]
+    lines.sort(key=lambda line: latvian_key(line.name))
+
+    if rnd.unused_policy == "carry_over":
+        number = rnd.number + 1
+        following = db.session.scalar(
+            sa.select(Round).where(Round.programme_id == rnd.programme_id, Round.number == number)
+        )
+        if following is None:
+            problems.append(
+                str(
+                    _l(
+                        "Create round %(number)d of the programme first: "
+                        "the unused quota is carried over to it.",
+                        number=number,
+                    )
+                )
+            )
+        elif following.status == "closed":
+            problems.append(
+                str(
+                    _l(
+                        "Round %(number)d is already closed, so nothing can be carried over to it.",
+                        number=number,
+                    )
+                )
+            )
+        lines = [replace(line, carried=line.unused) for line in lines]
+        return ClosePlan(
+            rnd.unused_policy, lines, next_round=following, next_number=number, problems=problems
+        )
+
+    # Redistribute. A municipality's own unused quota first pays for its own reserve list; only the rest
+    # goes into the pool, and only reserve projects nobody pays for yet count as need. Otherwise the same
+    # free place could be used twice: once by its owner and once by the municipality it was given to.
+    pool = sum(line.unused - line.own_reserve_covered for line in lines)
+    recipients = [
+        Recipient(line.code, line.pupils, line.reserve - line.own_reserve_covered)
+        for line in lines
+        if line.reserve > line.own_reserve_covered
+    ]
+    extras, unallocated = redistribute(pool, recipients)
+    lines = [replace(line, redistributed=extras.get(line.code, 0)) for line in lines]
+    return ClosePlan(rnd.unused_policy, lines, unallocated=unallocated, problems=problems)
+
+
+def close_round(rnd: Round, *, actor) -> ClosePlan:
+    """Close the round and pass its unused quota on, as the round's policy says (DESIGN §3.4).
+
+    A quota is a ceiling: what a municipality did not use is either added to its quota in the
+    programme's next round (carry_over) or shared, by largest remainder in proportion to pupils, among
+    the municipalities with reserve-list projects, never more than their reserve list (redistribute).
+    Refused while a call of the round awaits its funding decision, and for a closed round.
+    """
+    plan = plan_round_close(rnd)
+    if not plan.ok:
+        raise WorkflowError(plan.problems[0])
+    status_before = rnd.status
+    # Claim the round with a conditional UPDATE: of two administrators closing it at once, the second
+    # finds it closed and nothing is passed on twice.
+    claimed = db.session.execute(
+        sa.update(Round)
+        .where(Round.id == rnd.id, Round.status != "closed")
+        .values(status="closed", closed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise WorkflowError(str(_l("The round is already closed.")))
+    db.session.refresh(rnd)
+
+    if plan.policy == "carry_over":
+        target, column = plan.next_round, "carried_in"
+        amounts = {line.municipality_id: line.carried for line in plan.lines if line.carried}
+    else:
+        target, column = rnd, "redistributed_in"
+        amounts = {line.municipality_id: line.redistributed for line in plan.lines if line.redistributed}
+    existing = {
+        q.municipality_id: q for q in db.session.scalars(sa.select(Quota).where(Quota.round_id == target.id))
+    }
+    for municipality_id, extra in amounts.items():
+        quota = existing.get(municipality_id)
+        if quota is None:
+            # Only what is passed on: the reserved amount stays quota × amount, here 0.
+            quota = Quota(
+                round_id=target.id,
+                municipality_id=municipality_id,
+                computed_quota=0,
+                quota=0,
+                carried_in=0,
+                redistributed_in=0,
+                reserved=Decimal("0.00"),
+            )
+            db.session.add(quota)
+        setattr(quota, column, getattr(quota, column) + extra)
+    db.session.flush()
+    audit.record(
+        "round.closed",
+        actor=actor,
+        obj=rnd,
+        before={
+            "status": status_before,
+            "municipalities": {
+                line.code: {
+                    "quota": line.total,
+                    "used": line.used,
+                    "unused": line.unused,
+                    "reserve": line.reserve,
+                }
+                for line in plan.lines
+            },
+        },
+        after={
+            "status": "closed",
+            "policy": plan.policy,
+            "next_round": plan.next_number,
+            "method": REDISTRIBUTION_METHOD if plan.policy == "redistribute" else None,
+            "unallocated": plan.unallocated,
+            "municipalities": {
+                line.code: {"carried": line.carried}
+                if plan.policy == "carry_over"
+                else {"redistributed_in": line.redistributed}
+                for line in plan.lines
+            },
+        },
+    )
+    return plan

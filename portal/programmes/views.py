@@ -31,6 +31,7 @@ from portal.programmes import dashboard as dash
 from portal.programmes import permissions, services
 from portal.programmes.forms import (
     ActionForm,
+    CloseRoundForm,
     CriterionForm,
     NewProgrammeForm,
     OverrideQuotaForm,
@@ -305,6 +306,9 @@ def _round_page(rnd: Round, **context):
         projects = services.round_projects(rnd)
     except QuotaError:  # reported with its reason when the quotas are computed
         projects = None
+    if rnd.status != "closed" and permissions.can_close_round(current_user, rnd):
+        context.setdefault("close_plan", services.plan_round_close(rnd))
+        context.setdefault("close_form", CloseRoundForm(formdata=None))
     return render_template(
         "programmes/show_round.html",
         rnd=rnd,
@@ -385,6 +389,39 @@ def compute_quotas(round_id: int):
             "success",
         )
     return redirect(url_for("programmes.show_round", round_id=rnd.id, _anchor="quotas"))
+
+
+@bp.route("/rounds/<int:round_id>/close", methods=["POST"])
+@login_required
+def close_round(round_id: int):
+    rnd = _get_or_404(Round, round_id, permissions.can_close_round)
+    form = CloseRoundForm()
+    if form.validate_on_submit():
+        try:
+            plan = services.close_round(rnd, actor=current_user)
+            db.session.commit()
+        except WorkflowError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        except (IntegrityError, DataError):
+            _save_failed(form)
+        else:
+            if plan.policy == "carry_over":
+                message = ngettext(
+                    "The round is closed. %(num)d unused project is carried over to round %(next)d.",
+                    "The round is closed. %(num)d unused projects are carried over to round %(next)d.",
+                    plan.carried,
+                    next=plan.next_number,
+                )
+            else:
+                message = ngettext(
+                    "The round is closed. %(num)d project is redistributed to reserve lists.",
+                    "The round is closed. %(num)d projects are redistributed to reserve lists.",
+                    plan.redistributed,
+                )
+            flash(message, "success")
+            return redirect(url_for("programmes.show_round", round_id=rnd.id))
+    return _round_page(rnd, close_form=form)
 
 
 @bp.route("/snapshots/<int:snapshot_id>")

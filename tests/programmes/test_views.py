@@ -789,8 +789,8 @@ def test_dashboard_csv_download(client, login_as, admin, computed):
     )
     assert response.data.startswith(b"\xef\xbb\xbf")
     lines = response.data.decode("utf-8-sig").splitlines()
-    assert lines[0].count(";") == 7
-    assert lines[1].startswith("0001000;Rīga;52000;7;7;0;32200.00;7")
+    assert lines[0].count(";") == 8
+    assert lines[1].startswith("0001000;Rīga;52000;7;7;0;32200.00;0;7")
 
 
 def test_dashboard_xlsx_download(client, login_as, admin, computed):
