@@ -76,9 +76,6 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         outbox.send_committed()
         return response
 
-    # Links to capabilities that a deployment may not have registered are shown only when they exist.
-    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
-
     from portal import cli
 
     cli.init_app(app)

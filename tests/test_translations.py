@@ -41,7 +41,6 @@ def test_catalogue_is_up_to_date_with_the_code(tmp_path):
             "-o",
             str(pot),
             "--no-wrap",
-            "-q",
             ".",
         ],
         cwd=ROOT,

@@ -328,10 +328,6 @@ def reset_password(token: str):
 # --- dashboard, settings, keepalive -------------------------------------------------------------
 
 
-def _has_endpoint(name: str) -> bool:
-    return name in current_app.view_functions
-
-
 @bp.get("/")
 @login_required
 def dashboard():
@@ -340,7 +336,6 @@ def dashboard():
     return render_template(
         "accounts/dashboard.html",
         memberships=memberships,
-        has_endpoint=_has_endpoint,
         can_view_audit_trail=permissions.can_view_audit_trail(user),
     )
 

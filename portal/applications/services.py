@@ -140,6 +140,13 @@ def _jsonable(values: dict) -> dict:
     return convert(values)
 
 
+def changed_values(application: Application, values: dict) -> dict:
+    """Return the stored values (as JSON) of the fields in `values` that differ from them: what another
+    window or member saved that this editor has not seen (QUALITY H2)."""
+    current = form_values(application)
+    return _jsonable({k: current[k] for k, v in values.items() if k in current and current[k] != v})
+
+
 def save_draft(application: Application, values: dict, *, actor, expected_version: int) -> Application:
     """Store the typed values of a draft; any field may be empty.
 
@@ -151,9 +158,7 @@ def save_draft(application: Application, values: dict, *, actor, expected_versio
     if application.status != ApplicationStatus.DRAFT:
         raise WorkflowError(str(_l("The application has been submitted; it can no longer be edited.")))
     if expected_version != application.lock_version:
-        current = form_values(application)
-        changed = {k: current[k] for k, v in values.items() if k in current and current[k] != v}
-        raise DraftConflict(application, _jsonable(changed))
+        raise DraftConflict(application, changed_values(application, values))
     for name in SCALAR_FIELDS:
         if name in values:
             setattr(application, name, values[name])

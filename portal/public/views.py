@@ -1,9 +1,9 @@
 """Public pages: home, language switch, accessibility statement, privacy notice."""
 
 from datetime import date
-from decimal import Decimal
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -19,16 +19,6 @@ bp = Blueprint("public", __name__)
 STATEMENT_PREPARED = date(2026, 11, 22)
 STATEMENT_REVIEWED = date(2026, 11, 22)
 PRIVACY_UPDATED = date(2026, 11, 22)
-
-# The PuMPuRS programme's default rules (DESIGN §2), as the home page explains them to newcomers. The
-# binding rules of each call are in its regulations and the programme's data.
-PROGRAMME_RULES = {
-    "amount": Decimal("4600.00"),
-    "min_months": 3,
-    "max_months": 18,
-    "min_risk_share": 10,
-    "advance_share": 80,
-}
 
 
 @bp.app_template_global()
@@ -55,6 +45,27 @@ def optional_path(path: str) -> str | None:
     return path
 
 
+def _home_rules() -> dict | None:
+    """The rules the home page explains: those of the active PuMPuRS programme (rules are data)."""
+    from portal.programmes.models import Programme
+    from portal.programmes.seed import PUMPURS
+
+    programme = db.session.scalar(
+        sa.select(Programme)
+        .where(Programme.is_active.is_(True))
+        .order_by(Programme.code != PUMPURS["code"], Programme.id)
+    )
+    if programme is None:
+        return None
+    return {
+        "amount": programme.amount,
+        "min_months": programme.min_months,
+        "max_months": programme.max_months,
+        "min_risk_share": f"{programme.min_risk_share.normalize():f}",
+        "advance_share": f"{programme.advance_percent.normalize():f}",
+    }
+
+
 def safe_next(target: str | None, fallback: str = "/") -> str:
     """Return a same-site path to go back to; anything else becomes the fallback (no open redirect)."""
     if not target:
@@ -71,7 +82,7 @@ def safe_next(target: str | None, fallback: str = "/") -> str:
 
 @bp.get("/")
 def index():
-    return render_template("public/index.html", rules=PROGRAMME_RULES)
+    return render_template("public/index.html", rules=_home_rules())
 
 
 @bp.post("/language")

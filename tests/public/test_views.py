@@ -7,7 +7,7 @@ from flask import url_for
 
 from portal.public.views import safe_next
 from tests import factories
-from tests.helpers import Page, csrf_token, login_view_ready, unused_reg_number
+from tests.helpers import Page, browser_client, csrf_token, login_view_ready, unused_reg_number
 
 NBSP = "\xa0"
 
@@ -25,14 +25,25 @@ def english(client, path: str) -> str:
 # --- Home ----------------------------------------------------------------------------------------
 
 
-def test_home_explains_the_rules_in_latvian_format(client):
-    response = client.get("/")
+def test_home_explains_the_programmes_rules_in_latvian_format(app, db):
+    from portal.programmes.services import ensure_pumpurs_programme
+
+    ensure_pumpurs_programme()
+    response = browser_client(app, lang="lv").get("/")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert f"4{NBSP}600,00{NBSP}€" in html  # the amount, formatted the Latvian way
+    assert f"4{NBSP}600,00{NBSP}€" in html  # the amount from the programme's data, formatted the Latvian way
+    assert "10 %" in html or f"10{NBSP}%" in html
+
+
+def test_home_without_a_programme_shows_no_rules(client):
+    assert "€" not in client.get("/").get_data(as_text=True)
 
 
 def test_home_speaks_to_each_kind_of_visitor(client):
+    from portal.programmes.services import ensure_pumpurs_programme
+
+    ensure_pumpurs_programme()
     html = english(client, "/")
     page = Page(html)
     headings = " ".join(h.text for h in page.find("h2"))
