@@ -60,6 +60,23 @@ APPLICATION_STATUS_LABELS = {
 
 # --- transitions (issue 4 part; evaluation, contracts and reports add theirs) ---------------------
 
+# Funded applications and everything after: each one uses a project of its municipality's quota.
+FUNDED_STATUSES = frozenset(
+    {
+        ApplicationStatus.FUNDED,
+        ApplicationStatus.CONTRACT_SENT,
+        ApplicationStatus.CONTRACT_SIGNED,
+        ApplicationStatus.IN_PROGRESS,
+        ApplicationStatus.REPORT_SUBMITTED,
+        ApplicationStatus.REPORT_RETURNED,
+        ApplicationStatus.REPORT_APPROVED,
+        ApplicationStatus.FORWARDED,
+        ApplicationStatus.CLOSED,
+    }
+)
+# Applications that reached the municipality: submitted, whatever happened to them after.
+RECEIVED_EXCLUDED = frozenset({ApplicationStatus.DRAFT, ApplicationStatus.WITHDRAWN})
+
 APPLICANT = frozenset({"applicant"})
 WITHDRAWABLE = (
     ApplicationStatus.DRAFT,

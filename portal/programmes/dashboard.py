@@ -1,16 +1,9 @@
 """The national dashboard: per municipality and round, what was allotted and what is left (issue 3).
 
 `round_dashboard()` is ONE SQL statement however many municipalities take part: each measure is an
-aggregate subquery grouped by municipality, outer-joined to the municipalities. Later domains add their
-columns the same way (no per-row queries):
-
-    applications = (sa.select(Call.municipality_id.label("municipality_id"),
-                              sa.func.count(Application.id).label("applications"))
-                    .join(...).where(Call.round_id == round_id).group_by(Call.municipality_id).subquery())
-
-then select `applications.c.applications`, outer-join on `municipality_id`, and add an
-`applications: int = 0` field to `DashboardRow` (and to `COLUMNS` to show it). Until calls,
-applications, contracts and payments exist the dashboard shows no columns for them.
+aggregate subquery grouped by municipality, outer-joined to the municipalities. Contracts and payments
+(a later issue) add their amounts the same way: a grouped subquery, a field on `DashboardRow`, a
+`Column`; until they exist the dashboard shows no columns for them.
 """
 
 from __future__ import annotations
@@ -24,6 +17,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from portal.applications.models import Application
+from portal.applications.workflow import FUNDED_STATUSES, RECEIVED_EXCLUDED
+from portal.calls.models import Call
+from portal.calls.workflow import CallStatus
 from portal.core.db import ZERO
 from portal.extensions import db
 from portal.municipalities.models import Municipality
@@ -45,6 +42,9 @@ class DashboardRow:
     redistributed_in: int = 0
     reserved: Decimal = ZERO
     overrides: int = 0
+    calls: int = 0  # published calls of the round
+    applications: int = 0  # submitted (whatever happened to them after)
+    funded: int = 0  # funded and everything after: projects that use the quota
 
     @property
     def total_quota(self) -> int | None:
@@ -54,8 +54,8 @@ class DashboardRow:
 
     @property
     def remaining(self) -> int | None:
-        """Quota not yet used. Funded projects are subtracted once applications exist (a later issue)."""
-        return self.total_quota
+        """Projects of the quota not used by a funded application."""
+        return None if self.total_quota is None else self.total_quota - self.funded
 
     @property
     def overridden(self) -> bool:
@@ -88,6 +88,20 @@ def round_dashboard(round_id: int, municipality_ids: set[int] | None = None) -> 
         .group_by(Quota.municipality_id)
         .subquery("quotas")
     )
+    received = Application.status.not_in([s.value for s in RECEIVED_EXCLUDED])
+    funded = Application.status.in_([s.value for s in FUNDED_STATUSES])
+    calls = (
+        sa.select(
+            Call.municipality_id.label("municipality_id"),
+            sa.func.count(sa.distinct(Call.id)).label("calls"),
+            sa.func.coalesce(sa.func.sum(sa.case((received, 1), else_=0)), 0).label("applications"),
+            sa.func.coalesce(sa.func.sum(sa.case((funded, 1), else_=0)), 0).label("funded"),
+        )
+        .outerjoin(Application, Application.call_id == Call.id)
+        .where(Call.round_id == round_id, Call.status != CallStatus.DRAFT)
+        .group_by(Call.municipality_id)
+        .subquery("calls")
+    )
     stmt = (
         sa.select(
             Municipality.id.label("municipality_id"),
@@ -101,10 +115,14 @@ def round_dashboard(round_id: int, municipality_ids: set[int] | None = None) -> 
             sa.func.coalesce(quotas.c.redistributed_in, 0).label("redistributed_in"),
             quotas.c.reserved,
             sa.func.coalesce(quotas.c.overrides, 0).label("overrides"),
+            sa.func.coalesce(calls.c.calls, 0).label("calls"),
+            sa.func.coalesce(calls.c.applications, 0).label("applications"),
+            sa.func.coalesce(calls.c.funded, 0).label("funded"),
         )
         .select_from(Municipality)
         .outerjoin(pupils, pupils.c.municipality_id == Municipality.id)
         .outerjoin(quotas, quotas.c.municipality_id == Municipality.id)
+        .outerjoin(calls, calls.c.municipality_id == Municipality.id)
         .where(sa.or_(pupils.c.municipality_id.is_not(None), quotas.c.municipality_id.is_not(None)))
     )
     if municipality_ids is not None:
@@ -132,6 +150,9 @@ class Totals:
     reserved: Decimal
     remaining: int
     redistributed_in: int = 0
+    calls: int = 0
+    applications: int = 0
+    funded: int = 0
 
     @property
     def total_quota(self) -> int:
@@ -149,6 +170,9 @@ def totals(rows: list[DashboardRow]) -> Totals:
         redistributed_in=sum(r.redistributed_in for r in rows),
         reserved=sum((r.reserved for r in rows), ZERO),
         remaining=sum(r.remaining or 0 for r in rows),
+        calls=sum(r.calls for r in rows),
+        applications=sum(r.applications for r in rows),
+        funded=sum(r.funded for r in rows),
     )
 
 
@@ -170,6 +194,9 @@ COLUMNS = [
     Column("carried_in", _l("Carried over"), "int", optional=True),
     Column("redistributed_in", _l("Redistributed"), "int", optional=True),
     Column("reserved", _l("Reserved amount"), "money"),
+    Column("calls", _l("Calls opened"), "int"),
+    Column("applications", _l("Applications"), "int"),
+    Column("funded", _l("Funded"), "int"),
     Column("remaining", _l("Remaining quota"), "int"),
 ]
 EXPORT_COLUMNS = [
@@ -182,6 +209,9 @@ EXPORT_COLUMNS = [
     Column("reserved", _l("Reserved amount"), "money"),
     Column("redistributed_in", _l("Redistributed"), "int"),
     Column("remaining", _l("Remaining quota"), "int"),
+    Column("calls", _l("Calls opened"), "int"),
+    Column("applications", _l("Applications"), "int"),
+    Column("funded", _l("Funded"), "int"),
 ]
 SORT_KEYS = {c.key for c in COLUMNS} | {"code"}
 DEFAULT_SORT = "name"

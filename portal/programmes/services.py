@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
 from portal.applications.models import Application
-from portal.applications.workflow import ApplicationStatus
+from portal.applications.workflow import FUNDED_STATUSES, ApplicationStatus
 from portal.calls.models import Call
 from portal.calls.workflow import CallStatus
 from portal.core import audit
@@ -453,20 +453,6 @@ def next_round_number(programme: Programme) -> int:
 
 # --- Closing a round: unused quota carried over or redistributed (DESIGN §3.4) --------------------
 
-# Applications that take up a place of the municipality's quota: funded, and everything after it.
-QUOTA_USING_STATUSES = frozenset(
-    {
-        ApplicationStatus.FUNDED,
-        ApplicationStatus.CONTRACT_SENT,
-        ApplicationStatus.CONTRACT_SIGNED,
-        ApplicationStatus.IN_PROGRESS,
-        ApplicationStatus.REPORT_SUBMITTED,
-        ApplicationStatus.REPORT_RETURNED,
-        ApplicationStatus.REPORT_APPROVED,
-        ApplicationStatus.FORWARDED,
-        ApplicationStatus.CLOSED,
-    }
-)
 # Calls whose funding decision is still to come: the round cannot close before they are decided.
 UNDECIDED_CALL_STATUSES = (CallStatus.DRAFT, CallStatus.OPEN, CallStatus.CLOSED, CallStatus.EVALUATION)
 
@@ -525,7 +511,7 @@ class ClosePlan:
 
 def _usage(rnd: Round) -> dict[int, tuple[int, int]]:
     """Return {municipality_id: (used, reserve)} for the round's calls, in one aggregate query."""
-    used = sa.func.sum(sa.case((Application.status.in_(list(QUOTA_USING_STATUSES)), 1), else_=0))
+    used = sa.func.sum(sa.case((Application.status.in_(list(FUNDED_STATUSES)), 1), else_=0))
     reserve = sa.func.sum(sa.case((Application.status == ApplicationStatus.RESERVE, 1), else_=0))
     rows = db.session.execute(
         sa.select(Call.municipality_id, used, reserve)

@@ -242,3 +242,21 @@ def test_xlsx_export(small, app):
     assert len(values) == 5  # header, three municipalities, totals
     assert values[-1][1] == "Kopā"
     assert Decimal(str(values[-1][6])) == Decimal("46000.00")
+
+
+def test_calls_applications_and_funded_are_counted_in_sql(db):
+    from portal.applications.services import submit_application
+    from portal.applications.workflow import ApplicationStatus
+    from tests.factories import draft_application, open_call
+
+    call = open_call()
+    first, user = draft_application(call, complete=True)
+    submit_application(first, actor=user)
+    draft_application(call)  # a draft does not count as received
+    third, user3 = draft_application(call, complete=True)
+    submit_application(third, actor=user3)
+    third.status = ApplicationStatus.FUNDED
+    db.session.flush()
+    row = next(r for r in dash.round_dashboard(call.round_id) if r.municipality_id == call.municipality_id)
+    assert (row.calls, row.applications, row.funded) == (1, 2, 1)
+    assert row.remaining == row.total_quota - 1
