@@ -34,6 +34,7 @@ from portal.calls.workflow import CallStatus
 from portal.core import storage
 from portal.core.audit import security_event
 from portal.core.enums import LegalForm
+from portal.core.forms import attach_error, save_failed
 from portal.core.i18n import current_language
 from portal.core.pdf import PdfError
 from portal.core.timeutil import to_riga, utcnow
@@ -98,26 +99,6 @@ def _require(allowed: bool) -> None:
     if not allowed:
         security_event("calls_denied", path=request.path, user_id=current_user.get_id())
         abort(404)
-
-
-def _attach(form, exc: WorkflowError) -> None:
-    """Put a service's refusal next to its field, or above the form."""
-    field = form._fields.get(exc.field) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
-
-
-def _save_failed(form) -> None:
-    """The last line of defence: a constraint the checks did not foresee (or a race) is a form error."""
-    db.session.rollback()
-    form.form_errors.append(
-        _(
-            "The changes could not be saved: another change conflicts with them. "
-            "Check the values and try again."
-        )
-    )
 
 
 def _close_due() -> None:
@@ -299,9 +280,9 @@ def new_call():
             db.session.commit()
         except WorkflowError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         except (IntegrityError, DataError):
-            _save_failed(form)
+            save_failed(form)
         else:
             flash(
                 _("The call is saved as a draft. Check its criteria and regulations, then publish it."),
@@ -339,9 +320,9 @@ def edit_call(call_id: int):
             db.session.commit()
         except WorkflowError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         except (IntegrityError, DataError, StaleDataError):
-            _save_failed(form)
+            save_failed(form)
         else:
             flash(_("The call is saved."), "success")
             return redirect(url_for("calls.show_call", call_id=call.id))
@@ -378,9 +359,9 @@ def edit_criterion(call_id: int, criterion_id: int):
             db.session.commit()
         except WorkflowError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         except (IntegrityError, DataError, StaleDataError):
-            _save_failed(form)
+            save_failed(form)
         else:
             flash(_("The criterion is saved."), "success")
             return redirect(
@@ -430,9 +411,9 @@ def upload_regulations(call_id: int):
             db.session.commit()
         except WorkflowError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         except (IntegrityError, DataError, StaleDataError):
-            _save_failed(form)
+            save_failed(form)
         else:
             flash(_("The signed regulations are uploaded; applicants now download this file."), "success")
             return redirect(url_for("calls.show_call", call_id=call.id))
@@ -453,9 +434,9 @@ def close_call(call_id: int):
             db.session.commit()
         except WorkflowError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         except (IntegrityError, DataError, StaleDataError):
-            _save_failed(form)
+            save_failed(form)
         else:
             flash(_("The call is closed. Applications can no longer be submitted."), "success")
             return redirect(url_for("calls.show_call", call_id=call.id))

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from portal.accounts.models import Membership
 from portal.core.audit import security_event
 from portal.core.enums import LegalForm, Role
+from portal.core.forms import attach_error
 from portal.extensions import db
 from portal.municipalities.models import Municipality
 from portal.organisations import permissions, services
@@ -46,15 +47,6 @@ def _load(org_id: int, allowed) -> Organisation:
 
 def _municipality(code: str) -> Municipality:
     return db.session.scalars(sa.select(Municipality).where(Municipality.code == code)).one()
-
-
-def _attach(form, exc: OrganisationError) -> None:
-    """Put a service's refusal next to its field, or above the form."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message] if isinstance(field.errors, list) else [exc.message]
-    else:
-        form.form_errors.append(exc.message)
 
 
 def _needs_confirmed_email():
@@ -97,7 +89,7 @@ def new_organisation():
             )
         except OrganisationError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         else:
             db.session.commit()
             flash(_("The organisation is registered. You are its representative."), "success")
@@ -127,7 +119,7 @@ def new_group(org_id: int):
             )
         except OrganisationError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         else:
             db.session.commit()
             flash(_("The youth initiative group is created."), "success")
@@ -278,7 +270,7 @@ def invite_member(org_id: int):
             services.invite_member(current_user, org, form.email.data)
         except OrganisationError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         else:
             db.session.commit()
             flash(_("The invitation is sent to %(email)s.", email=form.email.data), "success")

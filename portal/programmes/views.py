@@ -23,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.core.audit import AuditEvent, security_event
 from portal.core.enums import LegalForm
+from portal.core.forms import attach_error, save_failed
 from portal.core.i18n import current_language
 from portal.core.workflow import WorkflowError
 from portal.extensions import db
@@ -114,26 +115,6 @@ def _require(allowed: bool) -> None:
         abort(404)
 
 
-def _attach(form, exc: WorkflowError) -> None:
-    """Put a service's refusal next to its field, or above the form."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
-
-
-def _save_failed(form) -> None:
-    """The last line of defence: a constraint the checks did not foresee (or a race) is a form error."""
-    db.session.rollback()
-    form.form_errors.append(
-        _(
-            "The changes could not be saved: another change conflicts with them. "
-            "Check the values and try again."
-        )
-    )
-
-
 def _all_rounds() -> list[Round]:
     return list(
         db.session.scalars(
@@ -177,9 +158,9 @@ def edit_programme(programme_id: int):
             db.session.commit()
         except WorkflowError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         except (IntegrityError, DataError):
-            _save_failed(form)
+            save_failed(form)
         else:
             if changed:
                 flash(_("The programme's rules are saved."), "success")
@@ -217,9 +198,9 @@ def new_programme():
             db.session.commit()
         except WorkflowError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         except (IntegrityError, DataError):
-            _save_failed(form)
+            save_failed(form)
         else:
             flash(_("The programme is created. Check its evaluation criteria."), "success")
             return redirect(url_for("programmes.show_programme", programme_id=programme.id))
@@ -241,9 +222,9 @@ def edit_criterion(programme_id: int, criterion_id: int):
             db.session.commit()
         except WorkflowError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         except (IntegrityError, DataError):
-            _save_failed(form)
+            save_failed(form)
         else:
             flash(
                 _("The criterion is saved.") if changed else _("Nothing was changed."),
@@ -273,9 +254,9 @@ def new_round(programme_id: int):
             db.session.commit()
         except WorkflowError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         except (IntegrityError, DataError):
-            _save_failed(form)
+            save_failed(form)
         else:
             flash(
                 _("Round %(number)d is created. Upload the pupil counts next.", number=rnd.number), "success"
@@ -402,9 +383,9 @@ def close_round(round_id: int):
             db.session.commit()
         except WorkflowError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         except (IntegrityError, DataError):
-            _save_failed(form)
+            save_failed(form)
         else:
             if plan.policy == "carry_over":
                 message = ngettext(
@@ -516,9 +497,9 @@ def override_quota(quota_id: int):
             db.session.commit()
         except WorkflowError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         except (IntegrityError, DataError):
-            _save_failed(form)
+            save_failed(form)
         else:
             flash(
                 _("The quota of %(name)s is now %(quota)d.", name=quota.municipality.name, quota=quota.quota),
