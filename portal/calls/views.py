@@ -32,7 +32,7 @@ from portal.calls.forms import (
 from portal.calls.models import Call, CallCriterion
 from portal.calls.workflow import CallStatus
 from portal.core import storage
-from portal.core.audit import security_event
+from portal.core.access import get_or_404, require
 from portal.core.enums import LegalForm
 from portal.core.forms import attach_error, save_failed
 from portal.core.i18n import current_language
@@ -83,22 +83,6 @@ def _helpers():
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def _load(call_id: int, allowed) -> Call:
-    """Return the call if the current user passes `allowed`, else 404 (never 403)."""
-    call = db.session.get(Call, call_id)
-    if call is None or not allowed(current_user, call):
-        if call is not None:
-            security_event("calls_denied", object="calls", object_id=call_id, user_id=current_user.get_id())
-        abort(404)
-    return call
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        security_event("calls_denied", path=request.path, user_id=current_user.get_id())
-        abort(404)
 
 
 def _close_due() -> None:
@@ -175,7 +159,7 @@ def call_feed():
 @bp.get("/<int:call_id>")
 def show_call(call_id: int):
     _close_due()
-    call = _load(call_id, permissions.can_view_call)
+    call = get_or_404(Call, call_id, permissions.can_view_call, area="calls")
     counts = None
     if permissions.can_see_counts(current_user, call):
         counts = queries.application_counts([call.id])[call.id]
@@ -193,7 +177,7 @@ def show_call(call_id: int):
 
 @bp.get("/<int:call_id>/regulations.pdf")
 def download_regulations(call_id: int):
-    call = _load(call_id, permissions.can_view_call)
+    call = get_or_404(Call, call_id, permissions.can_view_call, area="calls")
     file_id = call.regulations_signed_file_id or call.regulations_file_id
     stored = db.session.get(storage.StoredFile, file_id) if file_id is not None else None
     if stored is not None:
@@ -207,7 +191,7 @@ def download_regulations(call_id: int):
 @bp.get("/<int:call_id>/regulations/preview.pdf")
 @login_required
 def preview_regulations(call_id: int):
-    call = _load(call_id, permissions.can_preview_regulations)
+    call = get_or_404(Call, call_id, permissions.can_preview_regulations, area="calls")
     try:
         data = services.regulations_pdf(call, "lv")
     except PdfError:
@@ -223,7 +207,7 @@ def preview_regulations(call_id: int):
 @bp.get("/manage")
 @login_required
 def manage_calls():
-    _require(permissions.can_manage_calls(current_user))
+    require(permissions.can_manage_calls(current_user), area="calls")
     _close_due()
     ids = current_user.coordinated_municipality_ids()
     calls = queries.managed_calls(ids)
@@ -255,7 +239,7 @@ def _round_label(line, several: bool) -> str:
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new_call():
-    _require(permissions.can_manage_calls(current_user))
+    require(permissions.can_manage_calls(current_user), area="calls")
     ids = current_user.coordinated_municipality_ids()
     lines = queries.quota_lines(ids, open_only=True)
     form = NewCallForm()
@@ -300,7 +284,7 @@ def _not_editable(call: Call):
 @bp.route("/<int:call_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_call(call_id: int):
-    call = _load(call_id, permissions.can_manage_call)
+    call = get_or_404(Call, call_id, permissions.can_manage_call, area="calls")
     if not permissions.can_edit_call(current_user, call):
         return _not_editable(call)
     published = call.status == CallStatus.OPEN
@@ -332,7 +316,7 @@ def edit_call(call_id: int):
 @bp.get("/<int:call_id>/criteria")
 @login_required
 def call_criteria(call_id: int):
-    call = _load(call_id, permissions.can_manage_call)
+    call = get_or_404(Call, call_id, permissions.can_manage_call, area="calls")
     grouped = {kind: [c for c in call.criteria if c.kind == kind] for kind in CRITERION_KINDS}
     return render_template("calls/call_criteria.html", call=call, grouped=grouped)
 
@@ -340,7 +324,7 @@ def call_criteria(call_id: int):
 @bp.route("/<int:call_id>/criteria/<int:criterion_id>", methods=["GET", "POST"])
 @login_required
 def edit_criterion(call_id: int, criterion_id: int):
-    call = _load(call_id, permissions.can_manage_call)
+    call = get_or_404(Call, call_id, permissions.can_manage_call, area="calls")
     criterion = db.session.get(CallCriterion, criterion_id)
     if criterion is None or criterion.call_id != call.id:
         abort(404)
@@ -375,7 +359,7 @@ def edit_criterion(call_id: int, criterion_id: int):
 @bp.post("/<int:call_id>/publish")
 @login_required
 def publish_call(call_id: int):
-    call = _load(call_id, permissions.can_manage_call)
+    call = get_or_404(Call, call_id, permissions.can_manage_call, area="calls")
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -399,7 +383,7 @@ def publish_call(call_id: int):
 @bp.route("/<int:call_id>/regulations", methods=["GET", "POST"])
 @login_required
 def upload_regulations(call_id: int):
-    call = _load(call_id, permissions.can_manage_call)
+    call = get_or_404(Call, call_id, permissions.can_manage_call, area="calls")
     if not permissions.can_edit_call(current_user, call):
         return _not_editable(call)
     form = RegulationsForm()
@@ -423,7 +407,7 @@ def upload_regulations(call_id: int):
 @bp.route("/<int:call_id>/close", methods=["GET", "POST"])
 @login_required
 def close_call(call_id: int):
-    call = _load(call_id, permissions.can_manage_call)
+    call = get_or_404(Call, call_id, permissions.can_manage_call, area="calls")
     if not permissions.can_close_call(current_user, call):
         flash(_("Only an open call can be closed."), "warning")
         return redirect(url_for("calls.show_call", call_id=call.id))

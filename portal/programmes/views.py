@@ -21,7 +21,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from portal.core.audit import AuditEvent, security_event
+from portal.core.access import get_or_404, require
+from portal.core.audit import AuditEvent
 from portal.core.enums import LegalForm
 from portal.core.forms import attach_error, save_failed
 from portal.core.i18n import current_language
@@ -94,27 +95,6 @@ def _helpers():
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _get_or_404(model, object_id: int, allowed):
-    """Return the object if the current user passes `allowed`, else 404 (never 403)."""
-    obj = db.session.get(model, object_id)
-    if obj is None or not allowed(current_user, obj):
-        if obj is not None:
-            security_event(
-                "programmes_denied",
-                object=model.__tablename__,
-                object_id=object_id,
-                user_id=current_user.get_id(),
-            )
-        abort(404)
-    return obj
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        security_event("programmes_denied", path=request.path, user_id=current_user.get_id())
-        abort(404)
-
-
 def _all_rounds() -> list[Round]:
     return list(
         db.session.scalars(
@@ -131,7 +111,7 @@ def _all_rounds() -> list[Round]:
 @bp.route("/")
 @login_required
 def list_programmes():
-    _require(permissions.can_view_programmes(current_user))
+    require(permissions.can_view_programmes(current_user), area="programmes")
     programmes = db.session.scalars(
         sa.select(Programme)
         .options(selectinload(Programme.rounds))
@@ -143,14 +123,16 @@ def list_programmes():
 @bp.route("/<int:programme_id>")
 @login_required
 def show_programme(programme_id: int):
-    programme = _get_or_404(Programme, programme_id, lambda u, p: permissions.can_view_programmes(u))
+    programme = get_or_404(
+        Programme, programme_id, lambda u, p: permissions.can_view_programmes(u), area="programmes"
+    )
     return render_template("programmes/show_programme.html", programme=programme)
 
 
 @bp.route("/<int:programme_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_programme(programme_id: int):
-    programme = _get_or_404(Programme, programme_id, permissions.can_edit_programme)
+    programme = get_or_404(Programme, programme_id, permissions.can_edit_programme, area="programmes")
     form = ProgrammeForm(obj=programme)
     if form.validate_on_submit():
         try:
@@ -173,7 +155,7 @@ def edit_programme(programme_id: int):
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new_programme():
-    _require(permissions.can_create_programme(current_user))
+    require(permissions.can_create_programme(current_user), area="programmes")
     sources = db.session.scalars(
         sa.select(Programme).order_by(Programme.period_start.desc(), Programme.id)
     ).all()
@@ -210,10 +192,11 @@ def new_programme():
 @bp.route("/<int:programme_id>/criteria/<int:criterion_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_criterion(programme_id: int, criterion_id: int):
-    criterion = _get_or_404(
+    criterion = get_or_404(
         CriterionTemplate,
         criterion_id,
         lambda u, c: c.programme_id == programme_id and permissions.can_edit_programme(u, c.programme),
+        area="programmes",
     )
     form = CriterionForm.from_criterion(criterion)
     if form.validate_on_submit():
@@ -244,7 +227,7 @@ def edit_criterion(programme_id: int, criterion_id: int):
 @bp.route("/<int:programme_id>/rounds/new", methods=["GET", "POST"])
 @login_required
 def new_round(programme_id: int):
-    programme = _get_or_404(Programme, programme_id, permissions.can_create_round)
+    programme = get_or_404(Programme, programme_id, permissions.can_create_round, area="programmes")
     form = RoundForm(programme=programme)
     if request.method == "GET":
         form.number.data = services.next_round_number(programme)
@@ -311,14 +294,14 @@ def _round_page(rnd: Round, **context):
 @bp.route("/rounds/<int:round_id>")
 @login_required
 def show_round(round_id: int):
-    rnd = _get_or_404(Round, round_id, permissions.can_view_round)
+    rnd = get_or_404(Round, round_id, permissions.can_view_round, area="programmes")
     return _round_page(rnd)
 
 
 @bp.route("/rounds/<int:round_id>/pupil-counts", methods=["GET", "POST"])
 @login_required
 def upload_pupil_counts(round_id: int):
-    rnd = _get_or_404(Round, round_id, permissions.can_manage_round)
+    rnd = get_or_404(Round, round_id, permissions.can_manage_round, area="programmes")
     if rnd.status == "closed":
         flash(_("The round is closed; its pupil counts can no longer change."), "warning")
         return redirect(url_for("programmes.show_round", round_id=rnd.id))
@@ -350,7 +333,7 @@ def upload_pupil_counts(round_id: int):
 @bp.route("/rounds/<int:round_id>/quotas/compute", methods=["POST"])
 @login_required
 def compute_quotas(round_id: int):
-    rnd = _get_or_404(Round, round_id, permissions.can_manage_round)
+    rnd = get_or_404(Round, round_id, permissions.can_manage_round, area="programmes")
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -375,7 +358,7 @@ def compute_quotas(round_id: int):
 @bp.route("/rounds/<int:round_id>/close", methods=["POST"])
 @login_required
 def close_round(round_id: int):
-    rnd = _get_or_404(Round, round_id, permissions.can_close_round)
+    rnd = get_or_404(Round, round_id, permissions.can_close_round, area="programmes")
     form = CloseRoundForm()
     if form.validate_on_submit():
         try:
@@ -408,10 +391,11 @@ def close_round(round_id: int):
 @bp.route("/snapshots/<int:snapshot_id>")
 @login_required
 def show_snapshot(snapshot_id: int):
-    snapshot = _get_or_404(
+    snapshot = get_or_404(
         QuotaSnapshot,
         snapshot_id,
         lambda u, s: permissions.can_view_round(u, db.session.get(Round, s.round_id)),
+        area="programmes",
     )
     rnd = db.session.get(Round, snapshot.round_id)
     codes = {item.get("code") for item in snapshot.inputs or []} | {
@@ -482,14 +466,14 @@ def _quota_page(quota: Quota, form: OverrideQuotaForm | None = None):
 @bp.route("/quotas/<int:quota_id>")
 @login_required
 def show_quota(quota_id: int):
-    quota = _get_or_404(Quota, quota_id, permissions.can_view_quota)
+    quota = get_or_404(Quota, quota_id, permissions.can_view_quota, area="programmes")
     return _quota_page(quota)
 
 
 @bp.route("/quotas/<int:quota_id>/override", methods=["POST"])
 @login_required
 def override_quota(quota_id: int):
-    quota = _get_or_404(Quota, quota_id, lambda u, q: permissions.is_national_admin(u))
+    quota = get_or_404(Quota, quota_id, lambda u, q: permissions.is_national_admin(u), area="programmes")
     form = OverrideQuotaForm()
     if form.validate_on_submit():
         try:
@@ -512,7 +496,7 @@ def override_quota(quota_id: int):
 @bp.route("/my-quota")
 @login_required
 def my_quota():
-    _require(permissions.can_view_own_quotas(current_user))
+    require(permissions.can_view_own_quotas(current_user), area="programmes")
     ids = current_user.coordinated_municipality_ids()
     rows = db.session.execute(
         sa.select(Quota, Round, Programme, Municipality, PupilCount.pupils)
@@ -547,7 +531,7 @@ def _dashboard_round(rounds: list[Round]) -> Round | None:
 @bp.route("/dashboard")
 @login_required
 def dashboard():
-    _require(permissions.can_view_dashboard(current_user))
+    require(permissions.can_view_dashboard(current_user), area="programmes")
     rounds = _all_rounds()
     rnd = _dashboard_round(rounds)
     rows, sort_key, descending = [], dash.DEFAULT_SORT, False
@@ -573,7 +557,7 @@ def _export_name(rnd: Round, extension: str) -> str:
 
 
 def _export_rows(round_id: int) -> tuple[Round, list[dash.DashboardRow]]:
-    _require(permissions.can_view_dashboard(current_user))
+    require(permissions.can_view_dashboard(current_user), area="programmes")
     rnd = db.session.get(Round, round_id)
     if rnd is None:
         abort(404)
