@@ -123,8 +123,8 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class TotpForm(FlaskForm):
-    code = StringField(
+def totp_code_field():
+    return StringField(
         _l("Code from the authenticator app"),
         filters=[strip],
         validators=[
@@ -132,6 +132,17 @@ class TotpForm(FlaskForm):
             Length(max=12, message=_l("The code has 6 digits.")),
         ],
     )
+
+
+def current_password_field():
+    return PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(_l("Enter your current password.")), Length(max=LOGIN_PASSWORD_MAX)],
+    )
+
+
+class TotpForm(FlaskForm):
+    code = totp_code_field()
 
 
 class EmailOnlyForm(FlaskForm):
@@ -153,6 +164,14 @@ class ResetPasswordForm(FlaskForm):
             EqualTo("password", _l("The two passwords are not the same.")),
         ],
     )
+
+
+class _UserForm(FlaskForm):
+    """A form about one user's account: `user=` is whose password and codes it checks."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
 
 
 class _CurrentPasswordMixin:
@@ -187,11 +206,8 @@ class ProfileForm(FlaskForm):
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
 
 
-class ChangePasswordForm(_CurrentPasswordMixin, FlaskForm):
-    current_password = PasswordField(
-        _l("Current password"),
-        validators=[InputRequired(_l("Enter your current password.")), Length(max=LOGIN_PASSWORD_MAX)],
-    )
+class ChangePasswordForm(_CurrentPasswordMixin, _UserForm):
+    current_password = current_password_field()
     new_password = PasswordField(
         _l("New password"),
         validators=[InputRequired(_l("Choose a new password.")), password_policy()],
@@ -205,58 +221,26 @@ class ChangePasswordForm(_CurrentPasswordMixin, FlaskForm):
     )
     logout_others = BooleanField(_l("Log out my other sessions"), default=True)
 
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-
     def validate_new_password(self, field):
         if self.user is not None and self.user.email and field.data and field.data.lower() == self.user.email:
             raise ValidationError(_l("Do not use your e-mail address as the password."))
 
 
-class TotpConfirmForm(_CurrentPasswordMixin, FlaskForm):
+class TotpConfirmForm(_CurrentPasswordMixin, _UserForm):
     """Turn TOTP on in the settings: the current password and a code from the new secret."""
 
-    current_password = PasswordField(
-        _l("Current password"),
-        validators=[InputRequired(_l("Enter your current password.")), Length(max=LOGIN_PASSWORD_MAX)],
-    )
-    code = StringField(
-        _l("Code from the authenticator app"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Enter the 6-digit code.")),
-            Length(max=12, message=_l("The code has 6 digits.")),
-        ],
-    )
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
+    current_password = current_password_field()
+    code = totp_code_field()
 
 
-class DisableTotpForm(FlaskForm):
+class DisableTotpForm(_UserForm):
     """Turn TOTP off (applicants only): the current password and a current code are both needed.
 
     Field names differ from ChangePasswordForm's because both forms sit on the settings page.
     """
 
-    disable_password = PasswordField(
-        _l("Current password"),
-        validators=[InputRequired(_l("Enter your current password.")), Length(max=LOGIN_PASSWORD_MAX)],
-    )
-    disable_code = StringField(
-        _l("Code from the authenticator app"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Enter the 6-digit code.")),
-            Length(max=12, message=_l("The code has 6 digits.")),
-        ],
-    )
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
+    disable_password = current_password_field()
+    disable_code = totp_code_field()
 
     def validate_disable_password(self, field):
         if self.user is None or not passwords.verify_password(self.user.password_hash, field.data or ""):
