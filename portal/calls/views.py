@@ -16,8 +16,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal.calls import feeds, permissions, queries, services
 from portal.calls.forms import (
@@ -34,7 +33,7 @@ from portal.calls.workflow import CallStatus
 from portal.core import storage
 from portal.core.access import get_or_404, require
 from portal.core.enums import LegalForm
-from portal.core.forms import attach_error, save_failed
+from portal.core.forms import committed
 from portal.core.i18n import current_language
 from portal.core.pdf import PdfError
 from portal.core.timeutil import to_riga, utcnow
@@ -259,15 +258,9 @@ def new_call():
         form.contact_email.data = current_user.email
     if form.validate_on_submit():
         line = next(line for line in lines if line.key == form.round.data)
-        try:
+        with committed(form) as saved:
             call = services.create_call(line.round, line.municipality, form.call_data(), actor=current_user)
-            db.session.commit()
-        except WorkflowError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        except (IntegrityError, DataError):
-            save_failed(form)
-        else:
+        if saved:
             flash(
                 _("The call is saved as a draft. Check its criteria and regulations, then publish it."),
                 "success",
@@ -294,20 +287,14 @@ def edit_call(call_id: int):
     else:
         del form.reason
     if form.validate_on_submit():
-        try:
+        with committed(form) as saved:
             services.update_call(
                 call,
                 form.call_data(current=call),
                 actor=current_user,
                 reason=form.reason.data if published else None,
             )
-            db.session.commit()
-        except WorkflowError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        except (IntegrityError, DataError, StaleDataError):
-            save_failed(form)
-        else:
+        if saved:
             flash(_("The call is saved."), "success")
             return redirect(url_for("calls.show_call", call_id=call.id))
     return render_template("calls/edit_call.html", call=call, form=form, published=published)
@@ -333,20 +320,14 @@ def edit_criterion(call_id: int, criterion_id: int):
     published = call.status == CallStatus.OPEN
     form = CallCriterionForm.for_criterion(criterion, published=published)
     if form.validate_on_submit():
-        try:
+        with committed(form) as saved:
             services.update_criterion(
                 criterion,
                 actor=current_user,
                 reason=form.reason.data if published else None,
                 **form.criterion_values(),
             )
-            db.session.commit()
-        except WorkflowError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        except (IntegrityError, DataError, StaleDataError):
-            save_failed(form)
-        else:
+        if saved:
             flash(_("The criterion is saved."), "success")
             return redirect(
                 url_for("calls.call_criteria", call_id=call.id, _anchor=f"criterion-{criterion.id}")
@@ -390,15 +371,9 @@ def upload_regulations(call_id: int):
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read(services.REGULATIONS_MAX_BYTES + 1)
-        try:
+        with committed(form) as saved:
             services.upload_signed_regulations(call, data, upload.filename or "", actor=current_user)
-            db.session.commit()
-        except WorkflowError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        except (IntegrityError, DataError, StaleDataError):
-            save_failed(form)
-        else:
+        if saved:
             flash(_("The signed regulations are uploaded; applicants now download this file."), "success")
             return redirect(url_for("calls.show_call", call_id=call.id))
     return render_template("calls/upload_regulations.html", call=call, form=form)
@@ -413,15 +388,9 @@ def close_call(call_id: int):
         return redirect(url_for("calls.show_call", call_id=call.id))
     form = CloseCallForm()
     if form.validate_on_submit():
-        try:
+        with committed(form) as saved:
             services.close_call(call, actor=current_user, reason=form.reason.data)
-            db.session.commit()
-        except WorkflowError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        except (IntegrityError, DataError, StaleDataError):
-            save_failed(form)
-        else:
+        if saved:
             flash(_("The call is closed. Applications can no longer be submitted."), "success")
             return redirect(url_for("calls.show_call", call_id=call.id))
     counts = queries.application_counts([call.id])[call.id]

@@ -1,7 +1,12 @@
 """Putting a service's refusal on the form the user typed into (errors by the field, input kept)."""
 
-from flask_babel import gettext as _
+from contextlib import contextmanager
 
+from flask_babel import gettext as _
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.core.workflow import WorkflowError
 from portal.extensions import db
 
 
@@ -24,3 +29,35 @@ def save_failed(form) -> None:
             "Check the values and try again."
         )
     )
+
+
+class _Outcome:
+    ok = False
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+@contextmanager
+def committed(form):
+    """Run a view's one service call and commit it; a refusal lands on the form instead.
+
+        with committed(form) as saved:
+            services.update_programme(...)
+        if saved:
+            flash(...); return redirect(...)
+
+    A WorkflowError goes next to its field; a constraint the checks did not foresee (or a lost race)
+    becomes a form error. Either way the transaction is rolled back and the user's input stays.
+    """
+    outcome = _Outcome()
+    try:
+        yield outcome
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        attach_error(form, exc)
+    except (IntegrityError, DataError, StaleDataError):
+        save_failed(form)
+    else:
+        outcome.ok = True

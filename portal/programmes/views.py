@@ -17,14 +17,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext, ngettext
 from flask_login import current_user, login_required
-from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from portal.core.access import get_or_404, require
 from portal.core.audit import AuditEvent
 from portal.core.enums import LegalForm
-from portal.core.forms import attach_error, save_failed
+from portal.core.forms import committed
 from portal.core.i18n import current_language
 from portal.core.workflow import WorkflowError
 from portal.extensions import db
@@ -135,15 +134,9 @@ def edit_programme(programme_id: int):
     programme = get_or_404(Programme, programme_id, permissions.can_edit_programme, area="programmes")
     form = ProgrammeForm(obj=programme)
     if form.validate_on_submit():
-        try:
+        with committed(form) as saved:
             changed = services.update_programme(programme, actor=current_user, values=form.rule_values())
-            db.session.commit()
-        except WorkflowError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        except (IntegrityError, DataError):
-            save_failed(form)
-        else:
+        if saved:
             if changed:
                 flash(_("The programme's rules are saved."), "success")
             else:
@@ -173,17 +166,11 @@ def new_programme():
         form.copy_from.data = str(source.id)
     if form.validate_on_submit():
         copy_from = next((p for p in sources if str(p.id) == form.copy_from.data), None)
-        try:
+        with committed(form) as saved:
             programme = services.create_programme(
                 actor=current_user, code=form.code.data, values=form.rule_values(), copy_from=copy_from
             )
-            db.session.commit()
-        except WorkflowError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        except (IntegrityError, DataError):
-            save_failed(form)
-        else:
+        if saved:
             flash(_("The programme is created. Check its evaluation criteria."), "success")
             return redirect(url_for("programmes.show_programme", programme_id=programme.id))
     return render_template("programmes/new_programme.html", form=form)
@@ -200,15 +187,9 @@ def edit_criterion(programme_id: int, criterion_id: int):
     )
     form = CriterionForm.from_criterion(criterion)
     if form.validate_on_submit():
-        try:
+        with committed(form) as saved:
             changed = services.update_criterion(criterion, actor=current_user, values=form.criterion_values())
-            db.session.commit()
-        except WorkflowError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        except (IntegrityError, DataError):
-            save_failed(form)
-        else:
+        if saved:
             flash(
                 _("The criterion is saved.") if changed else _("Nothing was changed."),
                 "success" if changed else "info",
@@ -232,15 +213,9 @@ def new_round(programme_id: int):
     if request.method == "GET":
         form.number.data = services.next_round_number(programme)
     if form.validate_on_submit():
-        try:
+        with committed(form) as saved:
             rnd = services.create_round(programme, actor=current_user, **form.round_values())
-            db.session.commit()
-        except WorkflowError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        except (IntegrityError, DataError):
-            save_failed(form)
-        else:
+        if saved:
             flash(
                 _("Round %(number)d is created. Upload the pupil counts next.", number=rnd.number), "success"
             )
@@ -361,15 +336,9 @@ def close_round(round_id: int):
     rnd = get_or_404(Round, round_id, permissions.can_close_round, area="programmes")
     form = CloseRoundForm()
     if form.validate_on_submit():
-        try:
+        with committed(form) as saved:
             plan = services.close_round(rnd, actor=current_user)
-            db.session.commit()
-        except WorkflowError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        except (IntegrityError, DataError):
-            save_failed(form)
-        else:
+        if saved:
             if plan.policy == "carry_over":
                 message = ngettext(
                     "The round is closed. %(num)d unused project is carried over to round %(next)d.",
@@ -476,15 +445,9 @@ def override_quota(quota_id: int):
     quota = get_or_404(Quota, quota_id, lambda u, q: permissions.is_national_admin(u), area="programmes")
     form = OverrideQuotaForm()
     if form.validate_on_submit():
-        try:
+        with committed(form) as saved:
             services.override_quota(quota, form.quota.data, reason=form.reason.data, actor=current_user)
-            db.session.commit()
-        except WorkflowError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        except (IntegrityError, DataError):
-            save_failed(form)
-        else:
+        if saved:
             flash(
                 _("The quota of %(name)s is now %(quota)d.", name=quota.municipality.name, quota=quota.quota),
                 "success",
