@@ -178,7 +178,7 @@ def _seed_programme(admin: User) -> None:
     report = programmes.import_pupil_counts(rnd, csv.encode("utf-8-sig"), actor=admin)
     assert report.ok, report.problems
     programmes.compute_round_quotas(rnd, actor=admin)
-    rnd.status = "open"
+    programmes.open_round(rnd, actor=admin)
 
 
 def _seed_calls(users: dict) -> None:

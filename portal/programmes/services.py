@@ -700,3 +700,15 @@ def close_round(rnd: Round, *, actor) -> ClosePlan:
         },
     )
     return plan
+
+
+def open_round(rnd: Round, *, actor) -> Round:
+    """Mark a draft round open once its quotas are computed (calls are created in open rounds)."""
+    if rnd.status != "draft":
+        raise WorkflowError(str(_l("Only a draft round can be opened.")))
+    if not rnd.quotas:
+        raise WorkflowError(str(_l("Compute the quotas before opening the round.")))
+    rnd.status = "open"
+    db.session.flush()
+    audit.record("round.opened", actor=actor, obj=rnd, before={"status": "draft"}, after={"status": "open"})
+    return rnd

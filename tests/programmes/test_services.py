@@ -170,3 +170,15 @@ def test_closed_round_refuses_new_counts(rnd, admin):
     rnd.status, rnd.closed_at = "closed", rnd.created_at
     with pytest.raises(WorkflowError):
         services.import_pupil_counts(rnd, CSV, actor=admin)
+
+
+def test_open_round_needs_quotas_and_is_audited(rnd, admin, db):
+    with pytest.raises(WorkflowError):
+        services.open_round(rnd, actor=admin)
+    services.import_pupil_counts(rnd, CSV, actor=admin)
+    services.compute_round_quotas(rnd, actor=admin)
+    services.open_round(rnd, actor=admin)
+    assert rnd.status == "open"
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "round.opened"))
+    with pytest.raises(WorkflowError):
+        services.open_round(rnd, actor=admin)
