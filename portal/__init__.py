@@ -56,6 +56,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from portal.applications.attachments import bp as attachments_bp
     from portal.applications.views import bp as applications_bp
     from portal.calls.views import bp as calls_bp
+    from portal.evaluation.views import bp as evaluation_bp
     from portal.organisations.views import bp as organisations_bp
     from portal.programmes.views import bp as programmes_bp
     from portal.public.views import bp as public_bp
@@ -68,6 +69,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.register_blueprint(calls_bp, url_prefix="/calls")
     app.register_blueprint(applications_bp, url_prefix="/applications")
     app.register_blueprint(attachments_bp, url_prefix="/applications")
+    app.register_blueprint(evaluation_bp, url_prefix="/evaluation")
 
     from portal.core import mail as outbox
 

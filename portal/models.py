@@ -13,6 +13,16 @@ from portal.core.audit import AuditEvent
 from portal.core.mail import OutboxMessage
 from portal.core.storage import StoredFile
 from portal.core.workflow import StatusChange
+from portal.evaluation.models import (
+    Clarification,
+    CommitteeMember,
+    ConflictDeclaration,
+    Decision,
+    EligibilityAnswer,
+    EvaluationResult,
+    Score,
+    ScoreSheet,
+)
 from portal.municipalities.models import Municipality
 from portal.organisations.models import Invitation, Organisation
 from portal.programmes.models import (
@@ -33,6 +43,14 @@ __all__ = [
     "BudgetLine",
     "Call",
     "CallCriterion",
+    "Clarification",
+    "CommitteeMember",
+    "ConflictDeclaration",
+    "Decision",
+    "EligibilityAnswer",
+    "EvaluationResult",
+    "Score",
+    "ScoreSheet",
     "StoredFile",
     "AccountToken",
     "AuditEvent",

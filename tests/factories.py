@@ -343,3 +343,130 @@ def sample_asice() -> bytes:
         ],
         stored_first=True,
     )
+
+
+# --- evaluation (issue 5) ---------------------------------------------------------------------------
+
+
+def submitted_application(call, organisation=None, *, at=None, user=None, **values):
+    """Return (application, user): a complete application submitted at `at` (default: an hour before
+    now), frozen as version 1 without rendering its PDF (fast; the PDF path is tested on its own)."""
+    from datetime import timedelta
+
+    from portal.applications.models import ApplicationVersion
+    from portal.applications.services import _jsonable, form_values
+    from portal.applications.workflow import ApplicationStatus
+
+    application, user = draft_application(call, organisation, complete=True, user=user)
+    for name, value in values.items():
+        setattr(application, name, value)
+    application.status = ApplicationStatus.SUBMITTED
+    application.submitted_at = at or utcnow() - timedelta(hours=1)
+    db.session.add(
+        ApplicationVersion(
+            application=application,
+            number=1,
+            kind="submission",
+            created_by_id=user.id,
+            data=_jsonable(form_values(application)),
+            created_at=application.submitted_at,
+        )
+    )
+    db.session.flush()
+    return application, user
+
+
+def close_call(call, *, status=None):
+    """Move the call past its deadline (closed, or another later status) without the workflow."""
+    from datetime import timedelta
+
+    from portal.calls.workflow import CallStatus
+
+    now = utcnow()
+    call.closes_at = now - timedelta(minutes=30)
+    call.closed_at = now - timedelta(minutes=30)
+    call.status = status or CallStatus.CLOSED
+    db.session.flush()
+    return call
+
+
+def committee(call, *, voting: int = 3, secretary: bool = True, declared: bool = True):
+    """Appoint a committee (the first voting member chairs it); return {"chair", "members" (voting,
+    chair first), "secretary"} as CommitteeMember rows whose users hold TOTP like real staff."""
+    from portal.evaluation.models import CommitteeMember, CommitteeRole
+
+    muni = db.session.get(Municipality, call.municipality_id)
+    now = utcnow()
+    seats = [CommitteeRole.CHAIR] + [CommitteeRole.MEMBER] * (voting - 1)
+    if secretary:
+        seats.append(CommitteeRole.SECRETARY)
+    members = []
+    for role in seats:
+        user = evaluator(muni)
+        member = CommitteeMember(
+            call_id=call.id,
+            user_id=user.id,
+            email=user.email,
+            role=role,
+            accepted_at=now,
+            declared_at=now if declared else None,
+            declaration_text="…" if declared else None,
+        )
+        db.session.add(member)
+        members.append(member)
+    db.session.flush()
+    voting_members = [m for m in members if m.votes]
+    return {
+        "chair": voting_members[0],
+        "members": voting_members,
+        "secretary": members[-1] if secretary else None,
+    }
+
+
+def evaluation_call(applications: int = 3, *, voting: int = 3, projects: int = 2, quota: int = 3, muni=None):
+    """Return a call in evaluation: `applications` admissible applications (checked by its coordinator),
+    a declared committee. Keys: call, coordinator, applications, applicants, committee."""
+    from datetime import timedelta
+
+    from portal.calls.workflow import CallStatus
+    from portal.evaluation.services import checks
+
+    muni = muni or municipality()
+    rnd = round_with_quota(muni, quota=quota)
+    call = open_call(muni, round=rnd, projects=projects)
+    coord = coordinator(muni)
+    apps, users = [], []
+    for i in range(applications):
+        app, user = submitted_application(call, at=utcnow() - timedelta(hours=applications - i + 1))
+        apps.append(app)
+        users.append(user)
+    close_call(call)
+    for app in apps:
+        answers = {cid: (True, None) for cid in checks.suggestions(app)}
+        checks.record_check(app, answers, actor=coord)
+        checks.admit(app, actor=coord)
+    call.status = CallStatus.EVALUATION
+    board = committee(call, voting=voting)
+    db.session.flush()
+    return {"call": call, "coordinator": coord, "applications": apps, "applicants": users, "committee": board}
+
+
+def score(member, application, values, *, submit: bool = True, comment: str = "Pamatojums"):
+    """Declare no conflict and give `values` (a list of 0–3, one per quality criterion in order, or a
+    single int for all) as the member; submit unless told not to. Returns the sheet."""
+    from portal.evaluation import queries
+    from portal.evaluation.models import ConflictDeclaration
+    from portal.evaluation.services import scoring
+
+    user = member.user
+    if queries.conflict(member.id, application.id) is None:
+        db.session.add(ConflictDeclaration(member_id=member.id, application_id=application.id, recused=False))
+        db.session.flush()
+    criteria = scoring.quality_criteria(application.call)
+    if isinstance(values, int):
+        values = [values] * len(criteria)
+    sheet = scoring.open_sheet(application, actor=user)
+    scoring.save_scores(sheet, {c.id: (v, comment) for c, v in zip(criteria, values, strict=True)}, actor=user)
+    if submit:
+        scoring.submit_scores(sheet, actor=user)
+    return sheet

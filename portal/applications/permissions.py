@@ -22,8 +22,15 @@ def is_member(user, application) -> bool:
 
 
 def can_edit_application(user, application) -> bool:
-    """Members edit the application while it is a draft; a submitted one is frozen (DESIGN §4)."""
-    return is_member(user, application) and application.status == ApplicationStatus.DRAFT
+    """Members edit the application while it is a draft, or to answer a clarification request before
+    its deadline; a submitted one is frozen (DESIGN §4)."""
+    if not is_member(user, application):
+        return False
+    if application.status == ApplicationStatus.CLARIFICATION_REQUESTED:
+        from portal.applications.services import clarification_open
+
+        return clarification_open(application)
+    return application.status == ApplicationStatus.DRAFT
 
 
 def can_withdraw_application(user, application) -> bool:

@@ -67,14 +67,16 @@ def risk_share_ok(risk: int, total: int, minimum_percent: Decimal) -> bool:
     return total > 0 and Decimal(risk) * 100 >= minimum_percent * Decimal(total)
 
 
-def submission_problems(application, *, now=None) -> list[Problem]:
-    """Return every reason the application cannot be submitted now (empty when it can)."""
+def submission_problems(application, *, now=None, window: bool = True) -> list[Problem]:
+    """Return every reason the application cannot be submitted now (empty when it can).
+
+    `window=False` leaves out the call's deadline: a clarification answer comes after it."""
     call = application.call
     programme = call.programme
     problems: list[Problem] = []
     add = lambda field, message: problems.append(Problem(field, message))  # noqa: E731
 
-    if not call.is_accepting(now):
+    if window and not call.is_accepting(now):
         add(
             "call",
             _l("The call is not accepting applications now: the deadline has passed or it has not opened."),

@@ -56,6 +56,23 @@ SCALAR_FIELDS = (
 )
 ACTIVITY_FIELDS = ("activity", "method", "months", "participants", "responsible")
 MAX_ACTIVITIES = 30
+# A draft, and an application sent back for a clarification (until the answer is sent), can be edited.
+EDITABLE = (ApplicationStatus.DRAFT, ApplicationStatus.CLARIFICATION_REQUESTED)
+
+
+def clarification_open(application: Application, now: datetime | None = None) -> bool:
+    """Say whether the application's clarification request can still be answered (by the server's clock)."""
+    from portal.evaluation.models import Clarification  # evaluation builds on applications
+
+    request = db.session.scalar(
+        sa.select(Clarification).where(Clarification.application_id == application.id)
+    )
+    return (
+        application.status == ApplicationStatus.CLARIFICATION_REQUESTED
+        and request is not None
+        and request.answered_at is None
+        and (now or utcnow()) <= request.due_at
+    )
 
 
 class DraftConflict(WorkflowError):
@@ -155,8 +172,12 @@ def save_draft(application: Application, values: dict, *, actor, expected_versio
     """
     if not _is_member(actor, application.organisation_id):
         raise TransitionDenied("only members of the organisation can edit its application")
-    if application.status != ApplicationStatus.DRAFT:
+    if application.status not in EDITABLE:
         raise WorkflowError(str(_l("The application has been submitted; it can no longer be edited.")))
+    if application.status == ApplicationStatus.CLARIFICATION_REQUESTED and not clarification_open(
+        application
+    ):
+        raise WorkflowError(str(_l("The deadline for the clarification has passed.")))
     if expected_version != application.lock_version:
         raise DraftConflict(application, changed_values(application, values))
     for name in SCALAR_FIELDS:
@@ -195,14 +216,21 @@ def submit_application(application: Application, *, actor, now: datetime | None 
         raise SubmissionRefused(problems)
     application.submitted_at = now
     transition(WORKFLOW, application, "submit", actor)
-    number = len(application.versions) + 1
-    values = _jsonable(form_values(application))
+    version, stored = freeze_version(application, kind="submission", actor=actor, now=now)
+    _confirm(application, version, stored)
+    return version
+
+
+def freeze_version(
+    application: Application, *, kind: str, actor, now: datetime
+) -> tuple[ApplicationVersion, object]:
+    """Freeze the application's current values as the next numbered version with its PDF (SHA-256 kept)."""
     version = ApplicationVersion(
         application=application,
-        number=number,
-        kind="submission",
+        number=len(application.versions) + 1,
+        kind=kind,
         created_by_id=actor.id,
-        data=values,
+        data=_jsonable(form_values(application)),
         created_at=now,
     )
     db.session.add(version)
@@ -210,8 +238,7 @@ def submit_application(application: Application, *, actor, now: datetime | None 
     stored = render_version_pdf(version, actor=actor)
     version.pdf_file_id, version.pdf_sha256 = stored.id, stored.sha256
     db.session.flush()
-    _confirm(application, version, stored)
-    return version
+    return version, stored
 
 
 def render_version_pdf(version: ApplicationVersion, *, actor, locale: str = "lv") -> storage.StoredFile:
@@ -260,10 +287,15 @@ def _confirm(application: Application, version: ApplicationVersion, stored) -> N
 
 
 def withdraw_application(application: Application, *, actor, reason: str | None = None) -> Application:
-    """Withdraw the application (possible until the decision)."""
+    """Withdraw the application (until the contract; a funded one hands its place to the reserve list)."""
+    before = application.status
     transition(WORKFLOW, application, "withdraw", actor, reason)
     application.withdrawn_at = utcnow()
     db.session.flush()
+    if before == ApplicationStatus.FUNDED:
+        from portal.evaluation.services.decisions import after_withdrawal  # evaluation builds on applications
+
+        after_withdrawal(application, before)
     return application
 
 

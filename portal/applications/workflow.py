@@ -78,16 +78,63 @@ FUNDED_STATUSES = frozenset(
 RECEIVED_EXCLUDED = frozenset({ApplicationStatus.DRAFT, ApplicationStatus.WITHDRAWN})
 
 APPLICANT = frozenset({"applicant"})
+CHECKERS = frozenset({"coordinator", "secretary"})  # the administrative and eligibility check
+CHECKERS_OR_SYSTEM = CHECKERS | {"system"}
+COORDINATOR = frozenset({"coordinator"})
+COORDINATOR_OR_SYSTEM = frozenset({"coordinator", "system"})
 WITHDRAWABLE = (
     ApplicationStatus.DRAFT,
     ApplicationStatus.SUBMITTED,
     ApplicationStatus.CLARIFICATION_REQUESTED,
     ApplicationStatus.ADMISSIBLE,
     ApplicationStatus.SCORED,
+    ApplicationStatus.RESERVE,
+    ApplicationStatus.FUNDED,
 )
 
 TRANSITIONS = {
     ApplicationStatus.DRAFT: {"submit": Transition(ApplicationStatus.SUBMITTED, APPLICANT, _l("Submit"))},
+    # --- evaluation (issue 5) ---
+    ApplicationStatus.SUBMITTED: {
+        "admit": Transition(ApplicationStatus.ADMISSIBLE, CHECKERS, _l("Admit to scoring")),
+        "request_clarification": Transition(
+            ApplicationStatus.CLARIFICATION_REQUESTED,
+            CHECKERS,
+            _l("Ask for a clarification"),
+            requires_reason=True,
+        ),
+        "reject": Transition(ApplicationStatus.REJECTED, CHECKERS, _l("Reject"), requires_reason=True),
+    },
+    ApplicationStatus.CLARIFICATION_REQUESTED: {
+        "answer_clarification": Transition(ApplicationStatus.SUBMITTED, APPLICANT, _l("Send the answer")),
+        # By a checker, or by the system when the answer did not come in time.
+        "reject": Transition(
+            ApplicationStatus.REJECTED, CHECKERS_OR_SYSTEM, _l("Reject"), requires_reason=True
+        ),
+    },
+    ApplicationStatus.ADMISSIBLE: {
+        "consolidate": Transition(ApplicationStatus.SCORED, COORDINATOR, _l("Consolidate the scores")),
+        "reject": Transition(ApplicationStatus.REJECTED, CHECKERS, _l("Reject"), requires_reason=True),
+    },
+    ApplicationStatus.SCORED: {
+        "fund": Transition(ApplicationStatus.FUNDED, COORDINATOR, lazy_pgettext("decision", "Fund")),
+        "reserve": Transition(ApplicationStatus.RESERVE, COORDINATOR, lazy_pgettext("decision", "Reserve")),
+        "not_fund": Transition(
+            ApplicationStatus.NOT_FUNDED, COORDINATOR, lazy_pgettext("decision", "Do not fund")
+        ),
+    },
+    # The reserve list: the next project is offered funding when a funded one drops out.
+    ApplicationStatus.RESERVE: {
+        "offer_funding": Transition(ApplicationStatus.FUNDED, COORDINATOR_OR_SYSTEM, _l("Offer funding")),
+    },
+    ApplicationStatus.FUNDED: {
+        "cancel_funding": Transition(
+            ApplicationStatus.NOT_FUNDED,
+            COORDINATOR_OR_SYSTEM,
+            _l("Cancel the funding"),
+            requires_reason=True,
+        ),
+    },
 }
 for _status in WITHDRAWABLE:
     TRANSITIONS.setdefault(_status, {})["withdraw"] = Transition(
@@ -96,14 +143,21 @@ for _status in WITHDRAWABLE:
 
 
 def roles_for(application, actor) -> set[str]:
-    """The actor's roles on this application: a member of the applying organisation is its applicant."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
+    """The actor's roles on this application: the system (no actor), a member of the applying
+    organisation (applicant), a coordinator of the call's municipality, the committee's secretary."""
+    if actor is None:
+        return {"system"}
+    if not getattr(actor, "is_authenticated", False):
         return set()
     roles = set()
     if actor.has_role(Role.APPLICANT, organisation_id=application.organisation_id):
         roles.add("applicant")
     if actor.has_role(Role.COORDINATOR, municipality_id=application.call.municipality_id):
         roles.add("coordinator")
+    from portal.evaluation.queries import is_secretary  # evaluation builds on applications
+
+    if is_secretary(actor, application.call_id):
+        roles.add("secretary")
     return roles
 
 

@@ -14,7 +14,6 @@ from stdnum.lv import pvn
 LATVIAN_IBAN_LENGTH = 21
 
 
-
 def validate_reg_number(value: str | None) -> str:
     """Return the registration number as 11 digits, or raise ValueError saying what is wrong.
 

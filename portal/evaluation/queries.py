@@ -1,0 +1,188 @@
+"""Read-only questions about a call's evaluation, each answered in a fixed number of SQL statements."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.applications.models import Application
+from portal.applications.workflow import RECEIVED_EXCLUDED, ApplicationStatus
+from portal.evaluation.models import (
+    VOTING_ROLES,
+    CommitteeMember,
+    CommitteeRole,
+    ConflictDeclaration,
+    EligibilityAnswer,
+    EvaluationResult,
+    Score,
+    ScoreSheet,
+)
+from portal.extensions import db
+
+# Applications that the committee scores (and, after consolidation, has scored).
+SCORABLE = (ApplicationStatus.ADMISSIBLE, ApplicationStatus.SCORED)
+# Applications whose administrative check is not finished.
+UNCHECKED = (ApplicationStatus.SUBMITTED, ApplicationStatus.CLARIFICATION_REQUESTED)
+
+
+def member_for(user, call_id: int) -> CommitteeMember | None:
+    """Return the user's (accepted) seat on the call's committee, if any."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(
+        sa.select(CommitteeMember).where(
+            CommitteeMember.call_id == call_id, CommitteeMember.user_id == user.id
+        )
+    )
+
+
+def is_secretary(user, call_id: int) -> bool:
+    """Say whether the user is the call committee's secretary (who checks with the coordinator)."""
+    member = member_for(user, call_id)
+    return member is not None and member.role == CommitteeRole.SECRETARY
+
+
+def committee(call_id: int) -> list[CommitteeMember]:
+    """Return the call's committee: chair first, then members, then the secretary, by name or e-mail."""
+    order = sa.case({"chair": 0, "member": 1, "secretary": 2}, value=CommitteeMember.role)
+    return list(
+        db.session.scalars(
+            sa.select(CommitteeMember)
+            .where(CommitteeMember.call_id == call_id)
+            .options(joinedload(CommitteeMember.user))
+            .order_by(order, CommitteeMember.email)
+        )
+    )
+
+
+def voting_members(call_id: int) -> list[CommitteeMember]:
+    """Return the accepted voting members (chair and members)."""
+    return [m for m in committee(call_id) if m.role in VOTING_ROLES and m.user_id is not None]
+
+
+def received_applications(call_id: int) -> list[Application]:
+    """Return the call's applications that reached the municipality, in submission order."""
+    return list(
+        db.session.scalars(
+            sa.select(Application)
+            .where(Application.call_id == call_id, Application.status.not_in(list(RECEIVED_EXCLUDED)))
+            .options(joinedload(Application.organisation))
+            .order_by(Application.submitted_at, Application.id)
+        )
+    )
+
+
+def scorable_applications(call_id: int) -> list[Application]:
+    """Return the applications the committee scores (admissible or already scored)."""
+    return [a for a in received_applications(call_id) if a.status in SCORABLE]
+
+
+def conflicts_of(member_id: int) -> dict[int, ConflictDeclaration]:
+    """Return the member's declarations by application id."""
+    rows = db.session.scalars(
+        sa.select(ConflictDeclaration).where(ConflictDeclaration.member_id == member_id)
+    )
+    return {d.application_id: d for d in rows}
+
+
+def conflict(member_id: int, application_id: int) -> ConflictDeclaration | None:
+    return db.session.scalar(
+        sa.select(ConflictDeclaration).where(
+            ConflictDeclaration.member_id == member_id, ConflictDeclaration.application_id == application_id
+        )
+    )
+
+
+def sheet(member_id: int, application_id: int) -> ScoreSheet | None:
+    return db.session.scalar(
+        sa.select(ScoreSheet)
+        .where(ScoreSheet.member_id == member_id, ScoreSheet.application_id == application_id)
+        .options(selectinload(ScoreSheet.scores))
+    )
+
+
+def sheets_of(member_id: int) -> dict[int, ScoreSheet]:
+    """Return the member's score sheets by application id."""
+    rows = db.session.scalars(sa.select(ScoreSheet).where(ScoreSheet.member_id == member_id))
+    return {s.application_id: s for s in rows}
+
+
+def submitted_sheets(call_id: int) -> list[ScoreSheet]:
+    """Return every submitted sheet of the call with its scores and member (for consolidation)."""
+    return list(
+        db.session.scalars(
+            sa.select(ScoreSheet)
+            .join(CommitteeMember, ScoreSheet.member_id == CommitteeMember.id)
+            .where(CommitteeMember.call_id == call_id, ScoreSheet.status == "submitted")
+            .options(
+                selectinload(ScoreSheet.scores).joinedload(Score.criterion),
+                joinedload(ScoreSheet.member).joinedload(CommitteeMember.user),
+            )
+            .order_by(ScoreSheet.application_id, CommitteeMember.id)
+        )
+    )
+
+
+def progress(call_id: int) -> dict[tuple[int, int], str]:
+    """Return the state of each (member id, application id) cell of the progress matrix:
+    'recused', 'submitted', 'draft', 'declared' (no conflict, not started) — missing means nothing yet."""
+    cells: dict[tuple[int, int], str] = {}
+    declarations = db.session.execute(
+        sa.select(
+            ConflictDeclaration.member_id, ConflictDeclaration.application_id, ConflictDeclaration.recused
+        )
+        .join(CommitteeMember, ConflictDeclaration.member_id == CommitteeMember.id)
+        .where(CommitteeMember.call_id == call_id)
+    )
+    for member_id, application_id, recused in declarations:
+        cells[(member_id, application_id)] = "recused" if recused else "declared"
+    sheets = db.session.execute(
+        sa.select(ScoreSheet.member_id, ScoreSheet.application_id, ScoreSheet.status)
+        .join(CommitteeMember, ScoreSheet.member_id == CommitteeMember.id)
+        .where(CommitteeMember.call_id == call_id)
+    )
+    for member_id, application_id, status in sheets:
+        if cells.get((member_id, application_id)) != "recused":
+            cells[(member_id, application_id)] = status
+    return cells
+
+
+def eligibility_answers(application_id: int) -> dict[int, EligibilityAnswer]:
+    """Return the recorded check answers by criterion id."""
+    rows = db.session.scalars(
+        sa.select(EligibilityAnswer).where(EligibilityAnswer.application_id == application_id)
+    )
+    return {a.criterion_id: a for a in rows}
+
+
+def results(call_id: int) -> list[EvaluationResult]:
+    """Return the consolidated results: ranked (passing) first, then the failing ones by average."""
+    return list(
+        db.session.scalars(
+            sa.select(EvaluationResult)
+            .where(EvaluationResult.call_id == call_id)
+            .options(joinedload(EvaluationResult.application).joinedload(Application.organisation))
+            .order_by(EvaluationResult.rank.is_(None), EvaluationResult.rank, EvaluationResult.average.desc())
+        )
+    )
+
+
+def result_for(application_id: int) -> EvaluationResult | None:
+    return db.session.scalar(
+        sa.select(EvaluationResult).where(EvaluationResult.application_id == application_id)
+    )
+
+
+def calls_of_member(user) -> list[CommitteeMember]:
+    """Return the user's committee seats with their calls, newest call first (the evaluator's home)."""
+    from portal.calls.models import Call
+
+    return list(
+        db.session.scalars(
+            sa.select(CommitteeMember)
+            .join(Call, CommitteeMember.call_id == Call.id)
+            .where(CommitteeMember.user_id == user.id)
+            .options(joinedload(CommitteeMember.call).joinedload(Call.municipality))
+            .order_by(Call.closes_at.desc())
+        )
+    )
