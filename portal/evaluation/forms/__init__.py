@@ -1,0 +1,1 @@
+"""Evaluation forms, one module per stage (committee, checks, scoring, results)."""
