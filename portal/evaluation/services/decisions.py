@@ -119,6 +119,8 @@ def consolidation_problems(call: Call) -> list[str]:
     received = queries.received_applications(call.id)
     if any(a.status in queries.UNCHECKED for a in received):
         problems.append(str(_l("Finish the administrative check of every application first.")))
+    if not any(a.status in queries.SCORABLE for a in received):
+        return problems  # nothing to score (all rejected or withdrawn): nothing to wait for
     q = quorum(call)
     if not q.reached:
         problems.append(
@@ -247,8 +249,16 @@ def record_decision(
     now = now or utcnow()
     if call.status != CallStatus.EVALUATION:
         raise WorkflowError(str(_l("The decision is recorded while the call is being evaluated.")))
-    results = {r.application_id: r for r in queries.results(call.id)}
-    if not results:
+    # Applications withdrawn since the consolidation keep their result row but get no decision.
+    results = {
+        r.application_id: r
+        for r in queries.results(call.id)
+        if r.application.status == ApplicationStatus.SCORED
+    }
+    received = queries.received_applications(call.id)
+    if any(a.status in queries.UNCHECKED for a in received):
+        raise WorkflowError(str(_l("Finish the administrative check of every application first.")))
+    if any(a.status == ApplicationStatus.ADMISSIBLE for a in received):
         raise WorkflowError(str(_l("Consolidate the scores first.")))
     number = (number or "").strip()
     if not number:
@@ -315,7 +325,7 @@ def record_decision(
     protocol = render_protocol(call, decision, actor=actor)
     decision.protocol_file_id, decision.protocol_sha256 = protocol.id, protocol.sha256
     db.session.flush()
-    _notify_results(call, list(results.values()))
+    _notify_results(call, [r for r in results.values() if r.decision])
     return decision
 
 
