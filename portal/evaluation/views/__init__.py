@@ -20,4 +20,4 @@ def proposal(value) -> str:
 
 
 # The route modules register themselves on `bp` when imported.
-from portal.evaluation.views import checks, committee, results, scoring  # noqa: E402, F401
+from portal.evaluation.views import checks, committee, publication, results, scoring  # noqa: E402, F401
