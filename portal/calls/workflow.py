@@ -57,6 +57,8 @@ def roles_for(call, actor) -> set[str]:
     """The actor's roles on this call: the system (no actor) or a coordinator of its municipality."""
     if actor is None:
         return {"system"}
+    if not getattr(actor, "is_authenticated", False):
+        return set()
     if actor.has_role(Role.COORDINATOR, municipality_id=call.municipality_id):
         return {"coordinator"}
     return set()
