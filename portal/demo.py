@@ -30,9 +30,25 @@ ACCOUNTS = [
     ("vertetajs2@aizkraukle.demo.jip.lv", "Marta Liepa", Role.EVALUATOR, "0020000", None),
     ("vertetajs1@ropazi.demo.jip.lv", "Edgars Kļaviņš", Role.EVALUATOR, "0044000", None),
     ("vertetajs2@ropazi.demo.jip.lv", "Dace Siliņa", Role.EVALUATOR, "0044000", None),
+    ("vertetajs3@ropazi.demo.jip.lv", "Ieva Priede", Role.EVALUATOR, "0044000", None),
+    ("sekretare@ropazi.demo.jip.lv", "Santa Eglīte", Role.EVALUATOR, "0044000", None),
     ("zibens@demo.jip.lv", "Kristaps Zariņš", Role.APPLICANT, None, "zibens"),
     ("sprints@demo.jip.lv", "Elīna Krūmiņa", Role.APPLICANT, None, "sprints"),
+    ("zakumuiza@demo.jip.lv", "Roberts Lapiņš", Role.APPLICANT, None, "zakumuiza"),
+    ("vangazi@demo.jip.lv", "Laura Vītola", Role.APPLICANT, None, "vangazi"),
+    ("kangari@demo.jip.lv", "Toms Ozoliņš", Role.APPLICANT, None, "kangari"),
 ]
+
+# What to try with an account (printed by `describe`).
+NOTES = {
+    "koordinators@ropazi.demo.jip.lv": "runs the Ropaži evaluation; a decided call with its protocol",
+    "vertetajs1@ropazi.demo.jip.lv": "committee chair: has scored everything",
+    "vertetajs2@ropazi.demo.jip.lv": "has a score sheet in draft: finish it and score the other application",
+    "vertetajs3@ropazi.demo.jip.lv": "recused from one application",
+    "sekretare@ropazi.demo.jip.lv": "committee secretary: does the administrative check",
+    "sprints@demo.jip.lv": "has a clarification request to answer; a funded application",
+    "zibens@demo.jip.lv": "an application on the reserve list (versions 1 and 2)",
+}
 
 ORGANISATIONS = {
     "zibens": {
@@ -53,6 +69,36 @@ ORGANISATIONS = {
         "bank_name": "Demo banka",
         "address": "Institūta iela 1, Ulbroka, Ropažu novads, LV-2130",
         "email": "info@sprints.demo.jip.lv",
+        "municipality": "0044000",
+    },
+    "zakumuiza": {
+        "name": "Biedrība \u201cZaķumuižas jaunieši\u201d",
+        "legal_form": LegalForm.ASSOCIATION,
+        "reg_number": "40008999902",
+        "iban": "LV87HABA0551000000003",
+        "bank_name": "Demo banka",
+        "address": "Skolas iela 2, Zaķumuiža, Ropažu novads, LV-2133",
+        "email": "info@zakumuiza.demo.jip.lv",
+        "municipality": "0044000",
+    },
+    "vangazi": {
+        "name": "Nodibinājums \u201cVangažu jauniešu fonds\u201d",
+        "legal_form": LegalForm.FOUNDATION,
+        "reg_number": "40008999917",
+        "iban": "LV74UNLA0050000000004",
+        "bank_name": "Demo banka",
+        "address": "Gaujas iela 3, Vangaži, Ropažu novads, LV-2136",
+        "email": "info@vangazi.demo.jip.lv",
+        "municipality": "0044000",
+    },
+    "kangari": {
+        "name": "Biedrība \u201cKangaru piedzīvojumu klubs\u201d",
+        "legal_form": LegalForm.ASSOCIATION,
+        "reg_number": "40008999921",
+        "iban": "LV33HABA0551000000005",
+        "bank_name": "Demo banka",
+        "address": "Meža iela 4, Kangari, Ropažu novads, LV-2135",
+        "email": "info@kangari.demo.jip.lv",
         "municipality": "0044000",
     },
 }
@@ -182,11 +228,14 @@ def _seed_programme(admin: User) -> None:
 
 
 def _seed_calls(users: dict) -> None:
-    """Calls in several stages: a draft, an open call with a draft and a submitted application, and a
-    closed call with submitted applications waiting for evaluation."""
+    """Calls in every stage: a draft; an open call with a draft and a submitted application; a call in
+    evaluation (committee, checks, declarations, a recusal, scores submitted and in draft, a clarification
+    request waiting for its answer); and a decided call (decision, ranking, reserve list, protocol).
+
+    Everything goes through the services, so each status change has its history row and audit event; only
+    the calls' closing times are moved into the past (the way the demo makes calls that closed weeks ago)."""
     from datetime import timedelta
 
-    from portal.applications import services as applications
     from portal.calls import services as calls
     from portal.calls.models import Call
     from portal.programmes.models import Programme
@@ -212,6 +261,14 @@ def _seed_calls(users: dict) -> None:
             contact_phone="+371 60000000",
         )
 
+    def published(municipality, title, opens, coordinator):
+        # Every call is created open until tomorrow (applications can only be started in an open call);
+        # the ones that closed in the past get their closing time moved back once the applications are in.
+        call = calls.create_call(
+            rnd, municipality, data(title, opens, now + timedelta(days=1), 1, coordinator), actor=coordinator
+        )
+        return calls.publish_call(call, actor=coordinator, now=call.opens_at)
+
     open_call = calls.create_call(
         rnd,
         aizkraukle,
@@ -225,19 +282,18 @@ def _seed_calls(users: dict) -> None:
         actor=coordinator_a,
     )
     calls.publish_call(open_call, actor=coordinator_a, now=open_call.opens_at)
-    closed_call = calls.create_call(
-        rnd,
+    evaluation_call = published(
         ropazi,
-        data(
-            "Ropažu novada jauniešu iniciatīvu projektu konkurss 2026",
-            now - timedelta(days=40),
-            now + timedelta(days=1),
-            1,
-            coordinator_r,
-        ),
-        actor=coordinator_r,
+        "Ropažu novada jauniešu iniciatīvu projektu konkurss 2026",
+        now - timedelta(days=40),
+        coordinator_r,
     )
-    calls.publish_call(closed_call, actor=coordinator_r, now=closed_call.opens_at)
+    decided_call = published(
+        ropazi,
+        "Ropažu novada jauniešu vasaras iniciatīvu konkurss 2026",
+        now - timedelta(days=80),
+        coordinator_r,
+    )
     calls.create_call(
         rnd,
         ropazi,
@@ -251,26 +307,307 @@ def _seed_calls(users: dict) -> None:
         actor=coordinator_r,
     )
 
-    zibens_user, sprints_user = users["zibens@demo.jip.lv"], users["sprints@demo.jip.lv"]
-    zibens = _organisation("zibens", zibens_user)
-    sprints = _organisation("sprints", sprints_user)
+    orgs = {key: _organisation(key, users[_applicant_email(key)]) for key in ORGANISATIONS}
     group = db.session.scalar(sa.select(Organisation).where(Organisation.name == GROUP["name"]))
-    for call, org, user, submit in (
-        (open_call, zibens, zibens_user, True),
-        (open_call, group, zibens_user, False),
-        (closed_call, sprints, sprints_user, True),
-        (closed_call, zibens, zibens_user, True),
-    ):
-        application = applications.start_application(call, org, actor=user)
-        values = demo_application_values(org.name)
-        if not submit:
-            values = {k: values[k] for k in ("title", "start_date", "end_date", "places", "problem")}
-        applications.save_draft(application, values, actor=user, expected_version=application.lock_version)
-        if submit:
-            applications.submit_application(application, actor=user)
-    # The Ropaži call's deadline passes: it closes the way cron closes calls.
-    closed_call.closes_at = now - timedelta(days=1)
-    calls.close_due_calls(now)
+    zibens_user = users["zibens@demo.jip.lv"]
+    _apply(open_call, orgs["zibens"], zibens_user, submit_at=now)
+    _apply(open_call, group, zibens_user, submit_at=None)
+
+    decided_closes = now - timedelta(days=35)
+    decided_apps = {}
+    for i, (key, overrides) in enumerate(DECIDED_APPLICATIONS.items()):
+        user = users[_applicant_email(key)]
+        at = decided_closes - timedelta(days=3, hours=5 - i)
+        decided_apps[key] = _apply(decided_call, orgs[key], user, submit_at=at, **overrides)
+    evaluation_closes = now - timedelta(days=8)
+    evaluation_apps = {}
+    for i, (key, overrides) in enumerate(EVALUATION_APPLICATIONS.items()):
+        user = users[_applicant_email(key)]
+        at = evaluation_closes - timedelta(days=2, hours=5 - i)
+        evaluation_apps[key] = _apply(evaluation_call, orgs[key], user, submit_at=at, **overrides)
+
+    # The deadlines pass: the calls close the way cron closes them, a minute after their closing time.
+    decided_call.closes_at = decided_closes
+    evaluation_call.closes_at = evaluation_closes
+    for closes in (decided_closes, evaluation_closes):
+        calls.close_due_calls(closes + timedelta(minutes=1))
+
+    _seed_decided(decided_call, decided_apps, users, now)
+    _seed_evaluation(evaluation_call, evaluation_apps, users, now)
+
+
+def _applicant_email(org_key: str) -> str:
+    return next(email for email, _n, _r, _c, key in ACCOUNTS if key == org_key)
+
+
+def _apply(call, organisation, user, *, submit_at, **overrides):
+    """Start an application, fill it in and (unless submit_at is None) submit it at that instant."""
+    from portal.applications import services as applications
+
+    application = applications.start_application(call, organisation, actor=user)
+    values = demo_application_values(organisation.name) | overrides
+    if submit_at is None:
+        values = {k: values[k] for k in ("title", "start_date", "end_date", "places", "problem")}
+    applications.save_draft(application, values, actor=user, expected_version=application.lock_version)
+    if submit_at is not None:
+        applications.submit_application(application, actor=user, now=submit_at)
+    return application
+
+
+# --- evaluation ------------------------------------------------------------------------------------
+
+# The Ropaži committee: the same people sit on both Ropaži committees.
+COMMITTEE = [
+    ("vertetajs1@ropazi.demo.jip.lv", "chair"),
+    ("vertetajs2@ropazi.demo.jip.lv", "member"),
+    ("vertetajs3@ropazi.demo.jip.lv", "member"),
+    ("sekretare@ropazi.demo.jip.lv", "secretary"),
+]
+VOTING = [email for email, role in COMMITTEE if role != "secretary"]
+
+DECIDED_APPLICATIONS = {
+    "sprints": {"title": "Skrien un mācies"},
+    "zibens": {
+        "title": "Pārgājienu skola",
+        "plan_link": "PMP plāns",  # too vague: the check asks for a clarification
+    },
+    "zakumuiza": {"title": "Vasaras radošā nometne"},
+    "vangazi": {
+        "title": "Vangažu jauniešu festivāls",
+        "youth_involvement": "Festivālu organizē fonda valde; jaunieši piedalās kā apmeklētāji.",
+    },
+    "kangari": {
+        "title": "Kangaru piedzīvojumu parks",
+        "plan_link": "Sporta sacensību sērija",
+    },
+}
+
+EVALUATION_APPLICATIONS = {
+    "zibens": {"title": "Vienaudžu mentori"},
+    "zakumuiza": {"title": "Zaķumuižas jauniešu darbnīcas"},
+    "sprints": {"title": "Sprints pēc stundām", "partners": ""},
+}
+
+# The quality criteria in order: relevance, youth_led, activities, reach, results, realism, capacity.
+# Weights 2, 2, 2, 1.5, 1, 1, 0.5: at most 30 points, 15 to pass.
+DECIDED_SCORES = {
+    "sprints": [[3, 3, 3, 2, 2, 3, 2], [3, 2, 3, 3, 2, 2, 2], [2, 3, 3, 2, 3, 2, 3]],  # 26.00: funded
+    # The youth_led scores 3 and 1 are two points apart: flagged for discussion.
+    "zibens": [[2, 2, 3, 2, 2, 2, 2], [2, 3, 2, 2, 1, 2, 2], [3, 1, 2, 2, 2, 2, 2]],  # 21.00: reserve
+    "zakumuiza": [[1, 2, 1, 1, 1, 2, 1], [2, 1, 1, 1, 1, 1, 2], [1, 1, 2, 1, 2, 1, 1]],  # 12.83: below 15
+    "vangazi": [[2, 0, 2, 2, 2, 2, 2], [3, 0, 2, 2, 2, 2, 1], [2, 0, 2, 1, 2, 2, 2]],  # youth_led 0: fails
+}
+
+# Why a 0 or 1 was given (the comment a low score needs), per criterion.
+LOW_SCORE_COMMENTS = {
+    "relevance": "Saistība ar PMP riskiem minēta, bet nav pamatota ar novada datiem.",
+    "youth_led": "Jaunieši projektā ir tikai dalībnieki; aktivitātes plāno pieaugušie.",
+    "activities": "Aktivitātes vāji saistītas ar projekta mērķi.",
+    "reach": "Nav aprakstīts, kā tiks piesaistīti un noturēti PMP riska jaunieši.",
+    "results": "Rezultāti nav izmērāmi: nav sākumstāvokļa un datu avota.",
+    "realism": "Laika plāns ir pārāk saspringts vasaras mēnešiem.",
+    "capacity": "Biedrībai ir maza pieredze darbā ar jauniešiem, partneri nav apstiprinājuši dalību.",
+}
+NO_YOUTH_COMMENT = "Festivālu organizē fonda valde; jaunieši to neplāno un nevada."
+RECUSAL_REASON = "Biedrības \u201cJauniešu centrs Zibens\u201d valdes loceklis ir mans brālis."
+
+DECISION_TEMPLATE = """{% extends "pdf/base.html" %}
+{% block title %}Lēmums {{ number }}{% endblock %}
+{% block body %}
+<p class="meta">Ropažu novada pašvaldības dome · demonstrācijas dati, izdomāts dokuments</p>
+<h1>Lēmums {{ number }}</h1>
+<p>{{ decided_on.strftime("%d.%m.%Y.") }} · Par konkursa “{{ call.title }}” rezultātiem</p>
+<table>
+<thead><tr><th>Vieta</th><th>Projekts</th><th>Punkti</th><th>Lēmums</th></tr></thead>
+<tbody>
+{% for r in results %}<tr><td>{{ r.rank or "–" }}</td><td>{{ r.application.title }}</td>
+<td class="num">{{ r.average }}</td><td>{{ labels[r.proposal] }}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+<p>Domes priekšsēdētājs (paraksts)</p>
+{% endblock %}
+"""
+DECISION_LABELS = {"funded": "finansēt", "reserve": "rezerves saraksts", "not_funded": "nefinansēt"}
+
+
+def _committee(call, users: dict, coordinator) -> dict:
+    """Appoint the committee through the service; every member signs the call's declaration."""
+    from portal.evaluation.services import committee
+
+    members = {}
+    for email, role in COMMITTEE:
+        members[email] = committee.appoint_member(call, users[email], role, actor=coordinator)
+    return members
+
+
+def _sign(members: dict, users: dict) -> None:
+    from portal.evaluation.services import committee
+
+    for email, member in members.items():
+        committee.sign_declaration(member, actor=users[email])
+
+
+def _check(application, actor, *, failed: dict[str, str] | None = None) -> None:
+    """Answer every check criterion: what the portal suggests (a person confirms the rest as met),
+    except the `failed` ones ({criterion code: reason})."""
+    from portal.evaluation.services import checks
+
+    failed = failed or {}
+    suggested = checks.suggestions(application)
+    answers = {}
+    for criterion in checks.check_criteria(application.call):
+        if criterion.code in failed:
+            answers[criterion.id] = (False, failed[criterion.code])
+        else:
+            answers[criterion.id] = (suggested[criterion.id] is not False, None)
+    checks.record_check(application, answers, actor=actor)
+
+
+def _admit(application, actor) -> None:
+    from portal.evaluation.services import checks
+
+    _check(application, actor)
+    checks.admit(application, actor=actor)
+
+
+def _score(member, application, user, values, *, submit=True, comments=None) -> None:
+    """Declare no conflict, then give `values` (None: not yet) with a comment on every 0 or 1."""
+    from portal.evaluation.services import committee, scoring
+
+    committee.declare_conflict(member, application, recused=False, reason=None, actor=user)
+    sheet = scoring.open_sheet(application, actor=user)
+    criteria = scoring.quality_criteria(application.call)
+    comments = comments or {}
+    entered = {}
+    for criterion, value in zip(criteria, values, strict=False):
+        comment = comments.get(criterion.code)
+        if comment is None and value is not None and value < scoring.COMMENT_REQUIRED_BELOW:
+            comment = LOW_SCORE_COMMENTS[criterion.code]
+        entered[criterion.id] = (value, comment)
+    scoring.save_scores(sheet, entered, actor=user, expected_version=sheet.lock_version)
+    if submit:
+        scoring.submit_scores(sheet, actor=user)
+
+
+def _decision_pdf(call, number: str, decided_on: date) -> bytes:
+    from flask import render_template_string
+
+    from portal.core import pdf
+    from portal.evaluation import queries
+
+    html = render_template_string(
+        DECISION_TEMPLATE,
+        call=call,
+        number=number,
+        decided_on=decided_on,
+        results=queries.results(call.id),
+        labels=DECISION_LABELS,
+        locale="lv",
+    )
+    return pdf.html_to_pdf(html)
+
+
+def _seed_decided(call, apps: dict, users: dict, now) -> None:
+    """The summer call: checked (one rejected, one clarified), scored by three members, consolidated and
+    decided: one funded within the quota, one on the reserve list, two not funded; protocol stored."""
+    from datetime import timedelta
+
+    from portal.applications import services as applications
+    from portal.core.timeutil import to_riga
+    from portal.evaluation import services as evaluation
+    from portal.evaluation.services import checks, decisions
+
+    coordinator = users["koordinators@ropazi.demo.jip.lv"]
+    secretary = users["sekretare@ropazi.demo.jip.lv"]
+    members = _committee(call, users, coordinator)
+
+    for key in ("sprints", "zakumuiza", "vangazi"):
+        _admit(apps[key], secretary)
+    reason = "Projekts ir sporta sacensību sērija, nevis neformālās izglītības aktivitātes; tas nav saistīts "
+    reason += "ar Ropažu novada PMP prevencijas plānu."
+    _check(apps["kangari"], coordinator, failed={"plan_link": reason})
+    checks.reject(apps["kangari"], reason, actor=coordinator)
+
+    # A fixable defect goes back once; the applicant corrects the application (version 2) and answers.
+    zibens, zibens_user = apps["zibens"], users["zibens@demo.jip.lv"]
+    vague = "Nav norādīts, kuru pašvaldības PMP prevencijas plāna aktivitāti projekts īsteno."
+    _check(zibens, coordinator, failed={"plan_link": vague})
+    checks.request_clarification(
+        zibens,
+        vague + " Lūdzu, precizējiet sadaļu par saistību ar plānu.",
+        5,
+        actor=coordinator,
+        now=now - timedelta(days=3),
+    )
+    applications.save_draft(
+        zibens,
+        {
+            "plan_link": "Ropažu novada PMP prevencijas plāna 2.3. aktivitāte "
+            "“Ārpusskolas aktivitātes PMP riska grupas jauniešiem”"
+        },
+        actor=zibens_user,
+        expected_version=zibens.lock_version,
+    )
+    checks.answer_clarification(
+        zibens,
+        "Papildinājām sadaļu “Saistība ar PMP plānu”: projekts īsteno plāna 2.3. aktivitāti.",
+        actor=zibens_user,
+        now=now - timedelta(days=2),
+    )
+    _admit(zibens, coordinator)
+
+    evaluation.start_evaluation(call, actor=coordinator)
+    _sign(members, users)
+    for key, sheets in DECIDED_SCORES.items():
+        for email, values in zip(VOTING, sheets, strict=True):
+            comments = {"youth_led": NO_YOUTH_COMMENT} if key == "vangazi" else None
+            _score(members[email], apps[key], users[email], values, comments=comments)
+
+    decisions.consolidate_call(call, actor=coordinator)
+    number, decided_on = "Nr. 12/2026", to_riga(now).date()
+    decisions.record_decision(
+        call,
+        number=number,
+        decided_on=decided_on,
+        file_data=_decision_pdf(call, number, decided_on),
+        filename="lemums-12-2026.pdf",
+        outcomes={},
+        actor=coordinator,
+    )
+
+
+def _seed_evaluation(call, apps: dict, users: dict, now) -> None:
+    """The spring call, being scored: two applications admitted, one waiting for the applicant's answer
+    to a clarification request; the chair has scored both, the third member recused from one and scored
+    the other, the second member has a draft (log in as vertetajs2@ropazi… to finish it)."""
+    from portal.evaluation import services as evaluation
+    from portal.evaluation.services import checks, committee
+
+    coordinator = users["koordinators@ropazi.demo.jip.lv"]
+    members = _committee(call, users, coordinator)
+    _admit(apps["zibens"], users["sekretare@ropazi.demo.jip.lv"])
+    _admit(apps["zakumuiza"], coordinator)
+    missing = "Nav norādīti projekta partneri, lai gan aktivitātes notiks skolās."
+    _check(apps["sprints"], coordinator, failed={"complete": missing})
+    checks.request_clarification(
+        apps["sprints"],
+        missing + " Lūdzu, norādiet sadarbības skolas un citus partnerus.",
+        5,
+        actor=coordinator,
+        now=now,
+    )
+
+    evaluation.start_evaluation(call, actor=coordinator)
+    _sign(members, users)
+    chair, second, third = VOTING
+    _score(members[chair], apps["zibens"], users[chair], [3, 2, 2, 2, 2, 3, 1])
+    _score(members[chair], apps["zakumuiza"], users[chair], [2, 2, 2, 1, 2, 2, 2])
+    committee.declare_conflict(
+        members[third], apps["zibens"], recused=True, reason=RECUSAL_REASON, actor=users[third]
+    )
+    _score(members[third], apps["zakumuiza"], users[third], [2, 3, 2, 2, 2, 2, 2])
+    _score(members[second], apps["zibens"], users[second], [3, 2, 3], submit=False)
 
 
 def demo_application_values(organisation_name: str) -> dict:
@@ -411,6 +748,8 @@ def describe(created: dict) -> str:
     for email, name, role, code, org_key in ACCOUNTS:
         scope = ORGANISATIONS[org_key]["name"] if org_key else names.get(code, "Latvija")
         lines.append(f"  {role.value:<15} {email:<40} {name} ({scope})")
+        if email in NOTES:
+            lines.append(f"  {'':<15} {'':<40} \u2192 {NOTES[email]}")
     if created.get("users"):
         lines.append(f"Created {len(created['users'])} demo users now.")
     lines.append("Open http://127.0.0.1:5000")

@@ -5,6 +5,9 @@ import sqlalchemy as sa
 
 from portal import demo
 from portal.accounts.models import User
+from portal.applications.models import Application
+from portal.calls.models import Call
+from portal.core.workflow import StatusChange
 from portal.programmes.models import Quota
 
 
@@ -15,29 +18,231 @@ def demo_mode(app):
     app.config["DEMO_MODE"] = False
 
 
+@pytest.fixture()
+def fast_pdf(monkeypatch):
+    """Skip wkhtmltopdf (about half a second per PDF, and the demo renders fifteen): the services still
+    store a real PDF with its hash. The idempotency test renders for real."""
+    from portal.core import pdf
+    from tests.factories import sample_pdf
+
+    monkeypatch.setattr(pdf, "html_to_pdf", lambda html: sample_pdf())
+
+
+def _call(title_part: str) -> Call:
+    return db_scalar(sa.select(Call).where(Call.title.contains(title_part)))
+
+
+def db_scalar(statement):
+    from portal.extensions import db
+
+    return db.session.scalar(statement)
+
+
+def _app(call: Call, title: str) -> Application:
+    return db_scalar(sa.select(Application).where(Application.call_id == call.id, Application.title == title))
+
+
 def test_refused_without_demo_mode(app, db):
     with pytest.raises(demo.DemoRefused):
         demo.seed()
 
 
 def test_seed_is_idempotent(demo_mode, db):
+    from portal.evaluation.models import CommitteeMember, ScoreSheet
+
     created = demo.seed()
     assert len(created["users"]) == len(demo.ACCOUNTS)
+    counts = [
+        db.session.scalar(sa.select(sa.func.count()).select_from(m))
+        for m in (Call, Application, CommitteeMember, ScoreSheet, StatusChange)
+    ]
     assert demo.seed()["users"] == []
+    assert counts == [
+        db.session.scalar(sa.select(sa.func.count()).select_from(m))
+        for m in (Call, Application, CommitteeMember, ScoreSheet, StatusChange)
+    ]
     users = db.session.scalar(sa.select(sa.func.count()).select_from(User))
     assert users == len(demo.ACCOUNTS)
     assert all(u.is_demo for u in db.session.scalars(sa.select(User)))
     quotas = db.session.scalars(sa.select(Quota)).all()
     assert len(quotas) == 43 and sum(q.quota for q in quotas) == 120
-    assert "Demo-parole-2026" in demo.describe(created)
+    text = demo.describe(created)
+    assert "Demo-parole-2026" in text
+    assert "vertetajs3@ropazi.demo.jip.lv" in text and "sekretare@ropazi.demo.jip.lv" in text
 
 
-def test_demo_has_calls_in_several_stages(demo_mode, db):
-    from portal.applications.models import Application
-    from portal.calls.models import Call
-
+def test_demo_has_calls_in_every_stage(demo_mode, fast_pdf, db):
     demo.seed()
     statuses = sorted(db.session.scalars(sa.select(Call.status)))
-    assert statuses == ["closed", "draft", "open"]
-    submitted = db.session.scalars(sa.select(Application).where(Application.status == "submitted")).all()
-    assert len(submitted) == 3 and all(a.versions[0].pdf_sha256 for a in submitted)
+    assert statuses == ["decided", "draft", "evaluation", "open"]
+    received = db.session.scalars(sa.select(Application).where(Application.status != "draft")).all()
+    assert len(received) == 9 and all(a.versions[0].pdf_sha256 for a in received)
+    # The calls that closed in the past received their applications before their deadlines.
+    assert all(a.submitted_at <= a.call.closes_at for a in received)
+
+
+def test_every_status_change_went_through_the_workflow(demo_mode, fast_pdf, db):
+    """Replaying each object's history rows from its first status must end at its status now: nothing was
+    set behind the workflow's back."""
+    from portal.evaluation.models import ScoreSheet
+
+    demo.seed()
+    history = {}
+    for change in db.session.scalars(sa.select(StatusChange).order_by(StatusChange.id)):
+        history.setdefault((change.object_type, change.object_id), []).append(change)
+
+    def replay(kind, obj, start):
+        status = start
+        for change in history.get((kind, obj.id), []):
+            assert change.from_status == status, (kind, obj.id, change.action)
+            status = change.to_status
+        return status
+
+    applications = db.session.scalars(sa.select(Application)).all()
+    assert all(replay("application", a, "draft") == a.status for a in applications)
+    moved = [a for a in applications if a.status != "draft"]
+    assert all(history.get(("application", a.id)) for a in moved)
+    assert sum(len(history.get(("application", a.id), [])) for a in applications) == 27
+    assert all(replay("call", c, "draft") == c.status for c in db.session.scalars(sa.select(Call)))
+    sheets = db.session.scalars(sa.select(ScoreSheet)).all()
+    assert all(replay("score_sheet", s, "draft") == s.status for s in sheets)
+    assert {c.actor_id for c in history[("call", _call("vasaras").id)][1:]} == {
+        db_scalar(sa.select(User.id).where(User.email == "koordinators@ropazi.demo.jip.lv")),
+        None,  # closed by the clock
+    }
+
+
+def test_evaluation_call_is_ready_to_be_scored(demo_mode, fast_pdf, db):
+    from portal.evaluation import permissions, queries
+    from portal.evaluation.models import CommitteeRole
+
+    demo.seed()
+    call = db_scalar(sa.select(Call).where(Call.status == "evaluation"))
+    members = {m.email: m for m in queries.committee(call.id)}
+    assert {m.role for m in members.values()} == set(CommitteeRole)
+    assert len(queries.voting_members(call.id)) == 3
+    assert all(m.declared_at is not None and m.accepted_at is not None for m in members.values())
+
+    zibens, zakumuiza = _app(call, "Vienaudžu mentori"), _app(call, "Zaķumuižas jauniešu darbnīcas")
+    assert zibens.status == zakumuiza.status == "admissible"
+    chair = members["vertetajs1@ropazi.demo.jip.lv"]
+    second = members["vertetajs2@ropazi.demo.jip.lv"]
+    third = members["vertetajs3@ropazi.demo.jip.lv"]
+    assert (
+        queries.sheet(chair.id, zibens.id).is_submitted and queries.sheet(chair.id, zakumuiza.id).is_submitted
+    )
+    assert permissions.is_recused(third, zibens) and queries.conflict(third.id, zibens.id).reason
+    assert not permissions.can_open_for_scoring(third.user, zibens)
+    assert queries.sheet(third.id, zakumuiza.id).is_submitted
+    draft = queries.sheet(second.id, zibens.id)
+    assert draft.status == "draft" and [s.value for s in draft.scores if s.value is not None] == [3, 2, 3]
+    # The visitor logging in as the second member can finish the draft and score the other application.
+    assert permissions.can_score(second.user, zibens)
+    assert queries.conflict(second.id, zakumuiza.id) is None
+    assert queries.progress(call.id)[(third.id, zibens.id)] == "recused"
+
+
+def test_clarification_waits_for_the_applicant(demo_mode, fast_pdf, db):
+    from portal.applications.services import clarification_open
+    from portal.evaluation.services.checks import clarification_of
+
+    demo.seed()
+    call = db_scalar(sa.select(Call).where(Call.status == "evaluation"))
+    application = _app(call, "Sprints pēc stundām")
+    assert application.status == "clarification_requested"
+    assert clarification_open(application)
+    request = clarification_of(application)
+    assert request.working_days == 5 and request.answered_at is None
+    sprints = db_scalar(sa.select(User).where(User.email == "sprints@demo.jip.lv"))
+    assert application.organisation_id in sprints.organisation_ids()
+
+
+def test_decided_call_has_decision_ranking_and_protocol(demo_mode, fast_pdf, db):
+    from portal.evaluation import queries
+    from portal.evaluation.models import Decision, EvaluationResult
+    from portal.evaluation.services import decisions
+
+    demo.seed()
+    call = db_scalar(sa.select(Call).where(Call.status == "decided"))
+    decision = db_scalar(sa.select(Decision).where(Decision.call_id == call.id))
+    assert decision.number == "Nr. 12/2026" and len(decision.protocol_sha256) == 64
+    assert decision.file.content_type == "application/pdf"
+    assert decision.decided_on >= call.closes_at.date()
+
+    results = {r.application.title: r for r in queries.results(call.id)}
+    assert len(results) == db.session.scalar(
+        sa.select(sa.func.count()).select_from(EvaluationResult).where(EvaluationResult.call_id == call.id)
+    )
+    outcome = {title: (r.decision, r.application.status) for title, r in results.items()}
+    assert outcome == {
+        "Skrien un mācies": ("funded", "funded"),
+        "Pārgājienu skola": ("reserve", "reserve"),
+        "Vasaras radošā nometne": ("not_funded", "not_funded"),
+        "Vangažu jauniešu festivāls": ("not_funded", "not_funded"),
+    }
+    # Within the quota: the Ropaži quota (3) is spread over three calls of one project each.
+    assert decisions.funded_in(call) == 1 <= decisions.funding_capacity(call) == call.projects
+    assert results["Pārgājienu skola"].disagreements == ["youth_led"]
+    assert results["Vangažu jauniešu festivāls"].fail_reason == "essential"
+    assert results["Vasaras radošā nometne"].fail_reason == "threshold"
+    # Every 0 or 1 carries its comment.
+    low = [s for sheet in queries.submitted_sheets(call.id) for s in sheet.scores if s.value < 2]
+    assert low and all(s.comment for s in low)
+    assert len(queries.submitted_sheets(call.id)) == 12
+
+    rejected = _app(call, "Kangaru piedzīvojumu parks")
+    assert rejected.status == "rejected"
+    change = db_scalar(
+        sa.select(StatusChange).where(
+            StatusChange.object_type == "application",
+            StatusChange.object_id == rejected.id,
+            StatusChange.action == "reject",
+        )
+    )
+    assert "PMP" in change.reason
+    clarified = _app(call, "Pārgājienu skola")
+    assert [(v.number, v.kind) for v in clarified.versions] == [(1, "submission"), (2, "clarification")]
+    assert clarified.versions[0].data["plan_link"] != clarified.versions[1].data["plan_link"]
+
+
+def test_each_persona_finds_their_part(app, demo_mode, fast_pdf, db):
+    """Log in as the demo people and open what the printed notes promise them."""
+    from tests.helpers import browser_client, log_in
+
+    demo.seed()
+    evaluation = db_scalar(sa.select(Call).where(Call.status == "evaluation"))
+    decided = db_scalar(sa.select(Call).where(Call.status == "decided"))
+    mentors, workshops = (
+        _app(evaluation, "Vienaudžu mentori"),
+        _app(evaluation, "Zaķumuižas jauniešu darbnīcas"),
+    )
+    waiting = _app(evaluation, "Sprints pēc stundām")
+
+    def visit(email, *paths):
+        client = browser_client(app)
+        user = db_scalar(sa.select(User).where(User.email == email))
+        log_in(client, user, demo.DEMO_PASSWORD)
+        return [client.get(path) for path in paths]
+
+    draft, conflict = visit(
+        "vertetajs2@ropazi.demo.jip.lv",
+        f"/evaluation/applications/{mentors.id}/score",
+        f"/evaluation/applications/{workshops.id}/conflict",
+    )
+    assert draft.status_code == 200 and conflict.status_code == 200
+    (recused,) = visit("vertetajs3@ropazi.demo.jip.lv", f"/evaluation/applications/{mentors.id}/score")
+    assert recused.status_code == 404
+    (checks,) = visit("sekretare@ropazi.demo.jip.lv", f"/evaluation/calls/{evaluation.id}/checks")
+    assert checks.status_code == 200
+    overview, progress, results, protocol = visit(
+        "koordinators@ropazi.demo.jip.lv",
+        f"/evaluation/calls/{evaluation.id}",
+        f"/evaluation/calls/{evaluation.id}/progress",
+        f"/evaluation/calls/{decided.id}/results",
+        f"/evaluation/calls/{decided.id}/protocol.pdf",
+    )
+    assert [overview.status_code, progress.status_code, results.status_code] == [200, 200, 200]
+    assert "Nr. 12/2026" in results.get_data(as_text=True)
+    assert protocol.status_code == 200 and protocol.data.startswith(b"%PDF")
+    (request,) = visit("sprints@demo.jip.lv", f"/applications/{waiting.id}")
+    assert request.status_code == 200 and "Nav norādīti projekta partneri" in request.get_data(as_text=True)
