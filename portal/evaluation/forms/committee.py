@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from portal.evaluation.models import CommitteeRole
@@ -21,8 +29,8 @@ REASON_MAX = 2000
 NO_CONFLICT, RECUSE = "none", "recuse"
 
 
-def role_choices() -> list[tuple[str, str]]:
-    return [(role.value, role.label) for role in CommitteeRole]
+def role_choices() -> list[SelectChoice]:
+    return [SelectChoice(role.value, role.label) for role in CommitteeRole]
 
 
 class ActionForm(FlaskForm):
@@ -61,9 +69,7 @@ class ChangeRoleForm(FlaskForm):
 
 
 class RemoveMemberForm(FlaskForm):
-    reason = StringField(
-        _l("Reason (optional)"), filters=_F, validators=[Optional(), Length(max=REASON_MAX)]
-    )
+    reason = StringField(_l("Reason (optional)"), filters=_F, validators=[Optional(), Length(max=REASON_MAX)])
 
 
 class DeclarationForm(FlaskForm):
@@ -77,8 +83,8 @@ class ConflictForm(FlaskForm):
     statement = RadioField(
         _l("Your statement on this application"),
         choices=[
-            (NO_CONFLICT, _l("I have no conflict of interest")),
-            (RECUSE, _l("I have a conflict and recuse myself")),
+            SelectChoice(NO_CONFLICT, _l("I have no conflict of interest")),
+            SelectChoice(RECUSE, _l("I have a conflict and recuse myself")),
         ],
         validators=[InputRequired(message=_l("Choose one of the statements."))],
     )
