@@ -1,7 +1,8 @@
 """Security headers on every response (QUALITY D7; ASVS 3.4, 14.3.2).
 
 Every response, including error pages and static files, carries HSTS, a strict Content Security Policy
-(no inline script or style, no plugins, no framing), nosniff and a referrer policy. Pages seen by a
+(no inline script or style, no plugins, no framing), nosniff and a referrer policy. Only the published
+results view made for municipalities' websites may be framed (`allow_framing()`). Pages seen by a
 logged-in user are never stored by the browser or a proxy (`Cache-Control: no-store`).
 """
 
@@ -27,10 +28,19 @@ CSP = "; ".join(
     ]
 )
 
+# The one page another site may put in an <iframe> (a call's published results, issue 6): the same
+# policy, except that any site may frame it.
+EMBED_CSP = CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
+
 HSTS = "max-age=31536000; includeSubDomains"
 
-# Views that may be embedded in other sites set this attribute (see issue 6); nothing does yet.
+# Set on the request by the views that may be embedded in other sites (allow_framing()).
 EMBEDDABLE_ATTR = "embeddable"
+
+
+def allow_framing() -> None:
+    """Let other sites frame this response (only a successful page: errors and redirects never)."""
+    setattr(request._get_current_object(), EMBEDDABLE_ATTR, True)
 
 
 def _is_authenticated() -> bool:
@@ -46,13 +56,14 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(response):
         headers = response.headers
+        embeddable = getattr(request, EMBEDDABLE_ATTR, False) and response.status_code == 200
         headers.setdefault("Strict-Transport-Security", HSTS)
-        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("Content-Security-Policy", EMBED_CSP if embeddable else CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if not getattr(request, EMBEDDABLE_ATTR, False):
+        if not embeddable:
             headers.setdefault("X-Frame-Options", "DENY")
         if _is_authenticated():
             headers["Cache-Control"] = "no-store"

@@ -1,4 +1,5 @@
-"""Public pages: home, language switch, accessibility statement, privacy notice."""
+"""Public pages: home, language switch, accessibility statement, privacy notice; and (issue 6, in
+their own modules on this blueprint) published results, the register of funded projects, statistics."""
 
 from datetime import date
 from urllib.parse import urlsplit
@@ -108,3 +109,7 @@ def accessibility():
 @bp.get("/privacy")
 def privacy():
     return render_template("public/privacy.html", updated=PRIVACY_UPDATED)
+
+
+# The published-data pages register themselves on `bp` when imported (issue 6).
+from portal.public import register, results, statistics  # noqa: E402, F401
