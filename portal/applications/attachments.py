@@ -71,8 +71,30 @@ def _is_member(user, application: Application) -> bool:
 
 
 def can_manage_attachments(user, application: Application) -> bool:
-    """Members of the applying organisation add and remove files, only while it is a draft."""
-    return _is_member(user, application) and application.status == ApplicationStatus.DRAFT
+    """Members of the applying organisation add files while it is a draft, or while they answer a
+    clarification request (a missing annex is often what is asked for)."""
+    return _is_member(user, application) and _files_open(application)
+
+
+def _files_open(application: Application) -> bool:
+    if application.status == ApplicationStatus.DRAFT:
+        return True
+    from portal.applications.services import clarification_open
+
+    return clarification_open(application)
+
+
+def can_remove_attachment(user, application: Application, attachment: Attachment) -> bool:
+    """Files can be removed from a draft; during a clarification only the ones added for it (what was
+    submitted stays as it was)."""
+    if not can_manage_attachments(user, application):
+        return False
+    if application.status == ApplicationStatus.DRAFT:
+        return True
+    from portal.evaluation.services.checks import clarification_of  # evaluation builds on applications
+
+    request = clarification_of(application)
+    return request is not None and attachment.created_at > request.requested_at
 
 
 def can_download_attachment(user, application: Application) -> bool:
@@ -99,7 +121,7 @@ def add_attachment(application: Application, data: bytes, filename: str, kind: s
     """
     if not _is_member(actor, application):
         raise TransitionDenied("only members of the organisation can attach files to its application")
-    if application.status != ApplicationStatus.DRAFT:
+    if not _files_open(application):
         raise WorkflowError(str(_l("The application has been submitted; its files can no longer change.")))
     if kind not in kinds_for(application):
         raise WorkflowError(str(_l("Choose what kind of document this is.")), field="kind")
@@ -142,10 +164,10 @@ def remove_attachment(application: Application, attachment: Attachment, actor) -
     """Remove a file from the draft, with its stored bytes (nothing else refers to them)."""
     if not _is_member(actor, application):
         raise TransitionDenied("only members of the organisation can remove its application's files")
-    if application.status != ApplicationStatus.DRAFT:
-        raise WorkflowError(str(_l("The application has been submitted; its files can no longer change.")))
     if attachment.application_id != application.id:
         raise TransitionDenied("the file belongs to another application")
+    if not can_remove_attachment(actor, application, attachment):
+        raise WorkflowError(str(_l("The application has been submitted; its files can no longer change.")))
     stored = attachment.file
     before = {
         "attachment_id": attachment.id,
@@ -335,6 +357,7 @@ def attachment_panel(application: Application) -> dict:
         "form": form,
         "error": error,
         "can_manage": can_manage_attachments(current_user, application),
+        "removable": lambda a: can_remove_attachment(current_user, application, a),
         "can_download": can_download_attachment(current_user, application),
         "remaining": max(0, MAX_ATTACHMENTS - len(attachments)),
         "max_attachments": MAX_ATTACHMENTS,

@@ -372,3 +372,32 @@ def test_staff_do_not_get_the_applicants_result_block(client, login_as, db):
     login_as(setup["coordinator"])
     page = client.get(f"/applications/{application.id}").get_data(as_text=True)
     assert "Result of the evaluation" not in page  # the coordinator has the results page instead
+
+
+# --- annexes during a clarification ----------------------------------------------------------------
+
+
+def test_a_missing_annex_can_be_added_during_the_clarification_but_submitted_files_stay(checked):
+    from portal.applications import attachments
+    from tests.factories import sample_pdf
+
+    application, applicant = checked["application"], checked["applicant"]
+    from portal.applications.models import Attachment
+    from portal.core.storage import save_file
+
+    stored = save_file(sample_pdf(), filename="budzets.pdf", content_type="application/pdf")
+    submitted = Attachment(application=application, file_id=stored.id, kind="other", created_at=utcnow())
+    db.session.add(submitted)
+    db.session.flush()
+    before_request = attachments.can_manage_attachments(applicant, application)
+    _request(checked)
+    added = attachments.add_attachment(application, sample_pdf(b"x"), "pielikums.pdf", "other", applicant)
+    db.session.flush()
+
+    assert before_request is False
+    assert attachments.can_remove_attachment(applicant, application, added)
+    assert not attachments.can_remove_attachment(applicant, application, submitted)
+    with pytest.raises(WorkflowError):
+        attachments.remove_attachment(application, submitted, applicant)
+    attachments.remove_attachment(application, added, applicant)
+    assert [a.id for a in application.attachments] == [submitted.id]
