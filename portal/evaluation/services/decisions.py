@@ -99,7 +99,12 @@ def quorum(call: Call) -> Quorum:
     """Count the voting members who have done their part: declared, and submitted a sheet for every
     scorable application they did not recuse from."""
     members = queries.voting_members(call.id)
-    applications = [a.id for a in queries.scorable_applications(call.id)]
+    # After consolidation the scored applications move on (funded, reserve, …): count over the results.
+    results = queries.results(call.id)
+    if results:
+        applications = [r.application_id for r in results]
+    else:
+        applications = [a.id for a in queries.scorable_applications(call.id)]
     cells = queries.progress(call.id)
     scored = sum(
         1
@@ -161,6 +166,11 @@ def _criteria(call: Call) -> list[rules.Criterion]:
         )
         for c in quality_criteria(call)
     ]
+
+
+def max_score(call: Call) -> Decimal:
+    """Return the highest weighted total a member can give in the call (3 × Σ weights)."""
+    return rules.max_total(_criteria(call))
 
 
 def consolidate_call(call: Call, *, actor) -> list[EvaluationResult]:
@@ -358,7 +368,7 @@ def _notify_results(call: Call, results: list[EvaluationResult]) -> None:
                 application=application,
                 result=result,
                 members=members,
-                max_score=rules.max_total(_criteria(call)),
+                max_score=max_score(call),
                 link=public_url("applications.show", application_id=application.id),
             )
 
@@ -386,7 +396,7 @@ def protocol_context(call: Call, decision: Decision | None) -> dict:
         ],
         "quorum": quorum(call),
         "capacity": funding_capacity(call),
-        "max_score": rules.max_total(_criteria(call)),
+        "max_score": max_score(call),
         "generated_at": utcnow(),
     }
 
