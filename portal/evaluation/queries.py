@@ -123,6 +123,21 @@ def submitted_sheets(call_id: int) -> list[ScoreSheet]:
     )
 
 
+def submitted_sheets_for(application_id: int) -> list[ScoreSheet]:
+    """Return the application's submitted sheets with their scores and members."""
+    return list(
+        db.session.scalars(
+            sa.select(ScoreSheet)
+            .where(ScoreSheet.application_id == application_id, ScoreSheet.status == "submitted")
+            .options(
+                selectinload(ScoreSheet.scores).joinedload(Score.criterion),
+                joinedload(ScoreSheet.member).joinedload(CommitteeMember.user),
+            )
+            .order_by(ScoreSheet.member_id)
+        )
+    )
+
+
 def progress(call_id: int) -> dict[tuple[int, int], str]:
     """Return the state of each (member id, application id) cell of the progress matrix:
     'recused', 'submitted', 'draft', 'declared' (no conflict, not started) — missing means nothing yet."""

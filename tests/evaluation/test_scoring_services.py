@@ -129,10 +129,7 @@ def test_save_ignores_criteria_of_other_kinds_and_other_calls(ev):
         "7",
         "x",
         "1.5",
-        # The service truncates a float (int(2.5) == 2); the views never pass one. Reported to the lead.
-        pytest.param(
-            2.5, marks=pytest.mark.xfail(reason="scoring._check_value truncates floats", strict=True)
-        ),
+        2.5,
     ],
 )
 def test_values_outside_0_to_3_are_refused(ev, value):
@@ -302,3 +299,28 @@ def test_no_saving_once_the_call_is_decided(ev):
     with pytest.raises(WorkflowError):
         scoring.submit_scores(sheet, actor=member.user)
     assert {s.value for s in sheet.scores} == {2}
+
+
+def test_submitted_scores_are_audited_once_and_a_reopened_member_is_told_why(ev):
+    import sqlalchemy as sa
+
+    from portal.core.audit import AuditEvent
+    from portal.core.mail import OutboxMessage
+    from portal.extensions import db
+
+    member, application = ev["committee"]["members"][1], ev["applications"][0]
+    sheet = factories.score(member, application, 2, submit=False)
+    scoring.save_scores(sheet, _full(_criteria(ev), value=3), actor=member.user)
+    scoring.submit_scores(sheet, actor=member.user)
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "score_sheet.scores", AuditEvent.object_id == sheet.id)
+    ).all()
+    assert len(events) == 1
+    assert {v["value"] for v in events[0].after_data().values()} == {3}
+
+    scoring.reopen_sheet(sheet, "Kļūda 2. kritērijā", actor=ev["coordinator"])
+    mail = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.template == "scores_reopened")
+    ).one()
+    assert mail.recipient == member.user.email
+    assert "Kļūda 2. kritērijā" in mail.body_text

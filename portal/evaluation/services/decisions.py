@@ -342,7 +342,7 @@ def record_decision(
 def applicant_scores(application: Application) -> list[dict]:
     """Return the application's submitted scores for its applicant: per member (numbered, not named)
     each criterion's score and comment. Nothing of any other application."""
-    sheets = [s for s in queries.submitted_sheets(application.call_id) if s.application_id == application.id]
+    sheets = queries.submitted_sheets_for(application.id)
     return [
         {
             "number": i,

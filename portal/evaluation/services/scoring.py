@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from portal.core import audit
+from portal.core.mail import queue_email
 from portal.core.timeutil import utcnow
 from portal.core.workflow import TransitionDenied, WorkflowError, transition
 from portal.evaluation import permissions, queries
 from portal.evaluation.models import Score, ScoreSheet
 from portal.evaluation.workflow import WORKFLOW, SheetStatus
 from portal.extensions import db
+from portal.organisations.services import public_url
 
 COMMENT_REQUIRED_BELOW = 2  # a 0 or a 1 must be explained
 
@@ -53,8 +56,10 @@ def open_sheet(application, *, actor) -> ScoreSheet:
 
 
 def _check_value(raw) -> int | None:
-    if raw in (None, ""):
+    if raw is None or raw == "":
         return None
+    if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+        raise WorkflowError(str(_l("A score is a whole number from 0 to 3.")))
     try:
         value = int(raw)
     except (TypeError, ValueError):
@@ -112,6 +117,14 @@ def submit_scores(sheet: ScoreSheet, *, actor) -> ScoreSheet:
     with db.session.no_autoflush:  # the time and the status reach the database together (a CHECK ties them)
         sheet.submitted_at = utcnow()
         transition(WORKFLOW, sheet, "submit", actor)
+    # The scores themselves go into the audit trail once, as submitted (autosaved drafts are not events).
+    audit.record(
+        "score_sheet.scores",
+        actor=actor,
+        obj=sheet,
+        after={str(s.criterion_id): {"value": s.value, "comment": s.comment} for s in sheet.scores},
+        municipality_id=sheet.member.call.municipality_id,
+    )
     return sheet
 
 
@@ -126,4 +139,13 @@ def reopen_sheet(sheet: ScoreSheet, reason: str, *, actor) -> ScoreSheet:
     with db.session.no_autoflush:  # the time and the status reach the database together (a CHECK ties them)
         sheet.submitted_at = None
         transition(WORKFLOW, sheet, "reopen", actor, reason)
+    member = sheet.member.user
+    queue_email(
+        member.email,
+        "scores_reopened",
+        locale=member.locale,
+        sheet=sheet,
+        reason=reason.strip(),
+        link=public_url("evaluation.score_application", application_id=sheet.application_id),
+    )
     return sheet

@@ -112,11 +112,7 @@ def _others(application: Application, member) -> list[ScoreSheet]:
     """The other members' submitted sheets, only for a member allowed to see them (own sheet submitted)."""
     if not permissions.can_see_others_scores(current_user, application):
         return []
-    return [
-        s
-        for s in queries.submitted_sheets(application.call_id)
-        if s.application_id == application.id and s.member_id != member.id
-    ]
+    return [s for s in queries.submitted_sheets_for(application.id) if s.member_id != member.id]
 
 
 def _render_sheet(application: Application, form, *, status: int = 200, error_title=None):
