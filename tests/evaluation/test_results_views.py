@@ -513,3 +513,21 @@ def test_the_pages_have_the_accessible_shell(app, client, login_as, consolidated
         f"{name}: {problem}" for name, html in pages.items() for problem in _shell_problems(app, html)
     ]
     assert not failures, "\n".join(failures)
+
+
+def test_the_coordinator_publishes_the_results_from_the_results_page(client, login_as, decided):
+    call = decided["call"]
+    login_as(decided["coordinator"])
+    page = Page(text(client.get(f"/evaluation/calls/{call.id}/results")))
+    forms = [f for f in page.find("form") if f.get("action", "").endswith(f"/calls/{call.id}/publish")]
+    assert len(forms) == 1
+
+    response = post(
+        client, f"/evaluation/calls/{call.id}/publish", token_from=f"/evaluation/calls/{call.id}/results"
+    )
+    assert response.status_code == 302
+    db.session.refresh(call)
+    assert call.status == CallStatus.RESULTS_PUBLISHED
+    after = text(client.get(f"/evaluation/calls/{call.id}/results"))
+    assert f"/results/{call.id}" in after and f"/calls/{call.id}/archive" in after
+    assert client.get(f"/results/{call.id}").status_code == 200
