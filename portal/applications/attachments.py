@@ -98,10 +98,17 @@ def can_remove_attachment(user, application: Application, attachment: Attachment
 
 
 def can_download_attachment(user, application: Application) -> bool:
-    """Members always; staff only once the call is closed (sealed until then) and never a draft."""
+    """Members always; staff only once the call is closed (sealed until then) and never a draft; a
+    committee member who declared no conflict on the application (never one who recused)."""
     if _is_member(user, application):
         return True
-    return application.status != ApplicationStatus.DRAFT and can_see_applications(user, application.call)
+    if application.status == ApplicationStatus.DRAFT:
+        return False
+    if can_see_applications(user, application.call):
+        return True
+    from portal.evaluation.permissions import can_open_for_scoring  # evaluation builds on applications
+
+    return can_open_for_scoring(user, application)
 
 
 # --- services --------------------------------------------------------------------------------------

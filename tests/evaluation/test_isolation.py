@@ -241,3 +241,30 @@ def test_scores_are_locked_after_the_decision(client, login_as, case):
     assert (
         db.session.scalar(sa.select(ScoreSheet.status).where(ScoreSheet.id == other_sheet.id)) == "submitted"
     )
+
+
+def test_a_member_downloads_the_attachments_only_after_declaring_no_conflict(client, login_as, db):
+    from portal.applications.models import Attachment
+
+    ev = factories.evaluation_call(applications=1)
+    application = ev["applications"][0]
+    stored = storage.save_file(factories.sample_pdf(), filename="tame.pdf", content_type="application/pdf")
+    attachment = Attachment(application=application, file_id=stored.id, kind="other")
+    db.session.add(attachment)
+    declared, recused, undecided = ev["committee"]["members"]
+    db.session.add(
+        ConflictDeclaration(
+            member_id=recused.id, application_id=application.id, recused=True, reason="Radinieks"
+        )
+    )
+    db.session.flush()
+    factories.score(declared, application, 2, submit=False)
+    url = f"/applications/{application.id}/attachments/{attachment.id}"
+
+    login_as(declared.user)
+    assert url in client.get(f"/evaluation/applications/{application.id}/score").get_data(as_text=True)
+    assert client.get(url).status_code == 200
+    for member in (recused, undecided):
+        client.post("/account/logout", data={"csrf_token": csrf_token(client, "/")})
+        login_as(member.user)
+        assert client.get(url).status_code == 404
