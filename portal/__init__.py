@@ -53,6 +53,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
+    from portal.api import bp as api_bp
     from portal.applications.attachments import bp as attachments_bp
     from portal.applications.views import bp as applications_bp
     from portal.calls.views import bp as calls_bp
@@ -70,6 +71,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.register_blueprint(applications_bp, url_prefix="/applications")
     app.register_blueprint(attachments_bp, url_prefix="/applications")
     app.register_blueprint(evaluation_bp, url_prefix="/evaluation")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
 
     from portal.core import mail as outbox
 
@@ -82,9 +84,11 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     cli.init_app(app)
     from portal.calls.cli import calls_cli
+    from portal.evaluation.cli import evaluation_cli
     from portal.programmes.cli import programmes_cli, quotas_cli
 
     app.cli.add_command(quotas_cli)
     app.cli.add_command(programmes_cli)
     app.cli.add_command(calls_cli)
+    app.cli.add_command(evaluation_cli)
     return app
