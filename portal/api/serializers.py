@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from flask import url_for
 
-from portal.api.summaries import CallSummary
-from portal.programmes.dashboard import _safe_text
+from portal.programmes.dashboard import spreadsheet_safe
+from portal.public.data import CallSummary
 
 CURRENCY = "EUR"
 
@@ -218,7 +218,7 @@ def _csv_decimal(value: str | None) -> str:
 
 
 def _csv_text(value) -> str:
-    return "" if value is None else _safe_text(str(value))
+    return "" if value is None else spreadsheet_safe(str(value))
 
 
 def _csv_plain(value) -> str:

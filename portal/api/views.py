@@ -12,9 +12,8 @@ from datetime import UTC, datetime
 from flask import Response, abort, jsonify, request, url_for
 from flask_babel import gettext as _
 
-from portal.api import bp, openapi, params, serializers, summaries
+from portal.api import bp, openapi, params, serializers
 from portal.calls.models import Call
-from portal.extensions import db
 from portal.public import data
 
 CACHE_CONTROL = "public, max-age=300"
@@ -121,14 +120,14 @@ def _check_id(value: int) -> None:
 
 
 def _call_items(calls: list[Call]) -> list[dict]:
-    found = summaries.call_summaries([c.id for c in calls])
+    found = data.call_summaries([c.id for c in calls])
     return [serializers.call_item(c, found[c.id]) for c in calls]
 
 
 def _published_results(call_id: int):
     """The published results of a call, or 404 (data.call_results decides what is published)."""
     _check_id(call_id)
-    call = db.session.get(Call, call_id)
+    call = data.published_call(call_id)
     results = data.call_results(call) if call is not None else None
     if results is None:
         abort(404)
@@ -177,8 +176,7 @@ def calls_csv():
 
 
 def _project_items(rows: list[dict]) -> list[dict]:
-    call_ids = summaries.call_ids_of([row["id"] for row in rows])
-    return [serializers.project_item(row, call_ids[row["id"]]) for row in rows]
+    return [serializers.project_item(row, row["call_id"]) for row in rows]
 
 
 @bp.get("/projects")

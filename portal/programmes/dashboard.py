@@ -313,7 +313,7 @@ def _tick_step(highest: int) -> int:
 # --- exports -------------------------------------------------------------------------------------
 
 
-def _safe_text(value: str) -> str:
+def spreadsheet_safe(value: str) -> str:
     """Keep a spreadsheet from reading a text cell as a formula (CSV injection)."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
@@ -326,7 +326,7 @@ def _cell(row, column: Column, language: str):
         text = f"{value:.2f}"
         return text.replace(".", ",") if language == "lv" else text
     if column.kind == "text":
-        return _safe_text(str(value))
+        return spreadsheet_safe(str(value))
     return str(value)
 
 
@@ -358,7 +358,7 @@ def to_xlsx(rows: list[DashboardRow], *, title: str, sheet_name: str, total_labe
         values = []
         for c in EXPORT_COLUMNS:
             value = getattr(row, c.key, None)
-            values.append(_safe_text(value) if isinstance(value, str) else value)
+            values.append(spreadsheet_safe(value) if isinstance(value, str) else value)
         ws.append(values)
     sums = totals(rows)
     footer = {"code": "", "name": total_label} | {

@@ -117,6 +117,7 @@ class CallResults:
 def _project_row(application: Application, result: EvaluationResult | None, call: Call) -> dict:
     return {
         "id": application.id,
+        "call_id": call.id,
         "organisation": application.organisation.name,
         "title": application.title,
         "municipality": call.municipality.name,
@@ -175,6 +176,68 @@ def call_results(call: Call) -> CallResults | None:
         rejected=rejected,
         withdrawn=int(withdrawn),
     )
+
+
+# --- summaries of a page of published calls -------------------------------------------------------
+
+_EXCLUDED = {s.value for s in RECEIVED_EXCLUDED}
+
+
+@dataclass
+class CallSummary:
+    decision_number: str | None = None
+    decision_date: date | None = None
+    received: int = 0
+    funded: int = 0
+    reserve: int = 0
+    not_funded: int = 0
+    rejected: int = 0
+    withdrawn: int = 0
+
+
+def call_summaries(call_ids: list[int]) -> dict[int, CallSummary]:
+    """Return the decision and application counts of each published call (ids from published_calls),
+    in two statements however many calls there are; they count exactly as call_results() does."""
+    summaries = {call_id: CallSummary() for call_id in call_ids}
+    if not call_ids:
+        return summaries
+    for call_id, number, decided_on in db.session.execute(
+        sa.select(Decision.call_id, Decision.number, Decision.decided_on).where(
+            Decision.call_id.in_(call_ids)
+        )
+    ):
+        summaries[call_id].decision_number = number
+        summaries[call_id].decision_date = decided_on
+    submitted = Application.submitted_at.is_not(None)
+    for call_id, status, was_submitted, count in db.session.execute(
+        sa.select(Application.call_id, Application.status, submitted, sa.func.count())
+        .where(Application.call_id.in_(call_ids))
+        .group_by(Application.call_id, Application.status, submitted)
+    ):
+        summary, count = summaries[call_id], int(count)
+        if status == ApplicationStatus.WITHDRAWN:
+            if was_submitted:
+                summary.withdrawn += count
+                summary.received += count
+            continue
+        if status in _EXCLUDED:
+            continue
+        summary.received += count
+        if status in FUNDED:
+            summary.funded += count
+        elif status == ApplicationStatus.RESERVE:
+            summary.reserve += count
+        elif status == ApplicationStatus.REJECTED:
+            summary.rejected += count
+        else:
+            summary.not_funded += count
+    return summaries
+
+
+def published_call(call_id: int) -> Call | None:
+    """Return the call if its results are published (None otherwise)."""
+    call = db.session.get(Call, call_id)
+    return call if call is not None and is_published(call) and decision_of(call) is not None else None
 
 
 # --- the register of funded projects ----------------------------------------------------------------
