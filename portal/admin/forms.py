@@ -9,6 +9,7 @@ from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringFi
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.core.enums import Role
+from portal.core.forms import ActionForm  # noqa: F401  (re-exported for the views)
 
 REASON_MAX = 1000
 
@@ -83,7 +84,3 @@ class ReasonForm(FlaskForm):
 
 class TerminateSessionsForm(FlaskForm):
     reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=REASON_MAX)])
-
-
-class ActionForm(FlaskForm):
-    """A button that only needs the CSRF token (retry a message)."""

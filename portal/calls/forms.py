@@ -25,6 +25,7 @@ from wtforms.validators import (
 from wtforms.widgets import DateTimeLocalInput, TextArea
 
 from portal.calls.services import REGULATIONS_MAX_BYTES, CallData
+from portal.core.forms import ActionForm  # noqa: F401  (re-exported for the views)
 from portal.core.privacy import contains_personal_code
 from portal.core.timeutil import RIGA, riga_instant, to_riga
 from portal.programmes.forms import LocaleDecimalField, WholeNumberField, _clean
@@ -330,10 +331,6 @@ class CloseCallForm(FlaskForm):
         _l("I understand that no application can be submitted after the call closes."),
         validators=[DataRequired(message=_l("Confirm that the call closes now."))],
     )
-
-
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
 
 
 def default_window(today: date, days: int) -> tuple[datetime, datetime]:

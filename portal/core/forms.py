@@ -3,11 +3,16 @@
 from contextlib import contextmanager
 
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.core.workflow import WorkflowError
 from portal.extensions import db
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (publish, retry, start…): only the CSRF token."""
 
 
 def attach_error(form, exc) -> None:

@@ -34,6 +34,7 @@ from wtforms.validators import (
 from portal.accounts import totp
 from portal.accounts.passwords import verify_password
 from portal.core.enums import REGISTERED_LEGAL_FORMS, LegalForm
+from portal.core.forms import ActionForm  # noqa: F401  (re-exported for the views)
 from portal.core.privacy import contains_personal_code
 from portal.municipalities.services import current_municipalities
 from portal.organisations.services import MIN_GROUP_MEMBERS
@@ -224,7 +225,3 @@ class EditGroupForm(_GroupDetails):
 
 class InviteForm(FlaskForm):
     email = _email_field(_l("E-mail of the person to invite"))
-
-
-class ActionForm(FlaskForm):
-    """A button that posts: only the CSRF token."""

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget, TextArea, TextInput
 
 from portal.core.enums import LegalForm
+from portal.core.forms import ActionForm  # noqa: F401  (re-exported for the views)
 from portal.core.i18n import current_language
 from portal.programmes import services
 
@@ -407,10 +408,6 @@ class OverrideQuotaForm(FlaskForm):
         widget=TextArea(),
         validators=[DataRequired(message=_l("Give the reason for changing the quota.")), Length(max=2000)],
     )
-
-
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
 
 
 class CloseRoundForm(FlaskForm):

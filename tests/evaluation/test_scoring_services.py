@@ -313,7 +313,9 @@ def test_submitted_scores_are_audited_once_and_a_reopened_member_is_told_why(ev)
     scoring.save_scores(sheet, _full(_criteria(ev), value=3), actor=member.user)
     scoring.submit_scores(sheet, actor=member.user)
     events = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.action == "score_sheet.scores", AuditEvent.object_id == sheet.id)
+        sa.select(AuditEvent).where(
+            AuditEvent.action == "score_sheet.scores", AuditEvent.object_id == sheet.id
+        )
     ).all()
     assert len(events) == 1
     assert {v["value"] for v in events[0].after_data().values()} == {3}

@@ -13,16 +13,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import TextArea
 
 from portal.calls.forms import _no_personal_code
+from portal.core.forms import ActionForm  # noqa: F401  (re-exported for the views)
 from portal.evaluation.services.checks import CLARIFICATION_DAYS, DEFAULT_CLARIFICATION_DAYS
 from portal.programmes.forms import WholeNumberField, _clean
 
 _F = [_clean]
 REASON_MAX = 4000
 YES, NO = "yes", "no"
-
-
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
 
 
 class CheckForm(FlaskForm):

@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
+from portal.core.forms import ActionForm  # noqa: F401  (re-exported for the views)
 from portal.evaluation.models import CommitteeRole
 from portal.programmes.forms import _clean
 
@@ -31,10 +32,6 @@ NO_CONFLICT, RECUSE = "none", "recuse"
 
 def role_choices() -> list[SelectChoice]:
     return [SelectChoice(role.value, role.label) for role in CommitteeRole]
-
-
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token (e.g. "Start the evaluation")."""
 
 
 class AppointForm(FlaskForm):

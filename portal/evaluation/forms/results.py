@@ -15,6 +15,7 @@ from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.applications.forms import DayField, clean_text
+from portal.core.forms import ActionForm  # noqa: F401  (re-exported for the views)
 from portal.core.privacy import contains_personal_code
 from portal.evaluation.models import Proposal
 
@@ -33,10 +34,6 @@ def _no_personal_code(form, field):
         raise ValidationError(
             _l("Do not enter a person's identity code here: the portal stores no personal codes.")
         )
-
-
-class ActionForm(FlaskForm):
-    """A button that changes something (consolidate, offer the reserve place): the CSRF token only."""
 
 
 class DecisionForm(FlaskForm):
