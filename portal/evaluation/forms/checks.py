@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField
+from wtforms import RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextArea
 
@@ -62,7 +62,7 @@ def check_form(criteria, *, title, **kwargs) -> CheckForm:
             f"passed_{criterion.id}",
             RadioField(
                 title(criterion),
-                choices=[(YES, _l("Met")), (NO, _l("Not met"))],
+                choices=[SelectChoice(YES, _l("Met")), SelectChoice(NO, _l("Not met"))],
                 validators=[Optional()],
                 validate_choice=True,
             ),
