@@ -14,7 +14,7 @@ from __future__ import annotations
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, flash, redirect, request, session
+from flask import Blueprint, abort, flash, redirect, request, session
 from flask_babel import format_decimal, lazy_ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -327,17 +327,8 @@ def download(application_id: int, attachment_id: int):
         abort(404)  # not the user's, or sealed until the call closes: the same answer
     stored, data = open_attachment(application, attachment, current_user)
     db.session.commit()
-    response = Response(data, mimetype=stored.content_type)
-    headers = response.headers
-    headers["Content-Disposition"] = uploads.content_disposition(stored.filename)
-    headers["X-Content-Type-Options"] = "nosniff"
     # Even if a browser renders the file, it runs in a sandbox without scripts, plugins or the origin.
-    headers["Content-Security-Policy"] = (
-        "sandbox; default-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-    )
-    headers["Cache-Control"] = "no-store"
-    headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response
+    return uploads.download_response(data, stored.filename, stored.content_type)
 
 
 # --- the partial's data ----------------------------------------------------------------------------

@@ -260,6 +260,22 @@ def render_version_pdf(version: ApplicationVersion, *, actor, locale: str = "lv"
     )
 
 
+def read_version_pdf(application: Application, version: ApplicationVersion, *, actor) -> tuple[bytes, str]:
+    """Return a frozen version's PDF and its file name; a read by anyone but the applicant's members is
+    written to the audit trail (QUALITY F5)."""
+    data = storage.read_file(version.pdf_file)
+    if not _is_member(actor, application.organisation_id):
+        audit.record(
+            "application.pdf_downloaded",
+            actor=actor,
+            obj=application,
+            municipality_id=application.call.municipality_id,
+            organisation_id=application.organisation_id,
+            after={"version": version.number},
+        )
+    return data, version.pdf_file.filename or f"application-{application.id}-v{version.number}.pdf"
+
+
 def _members(organisation_id: int):
     from portal.accounts.models import Membership, User
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from urllib.parse import quote
 
 from babel.numbers import format_percent
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -30,7 +29,7 @@ from portal.calls.forms import (
 )
 from portal.calls.models import Call, CallCriterion
 from portal.calls.workflow import CallStatus
-from portal.core import storage
+from portal.core import storage, uploads
 from portal.core.access import get_or_404, require
 from portal.core.enums import LegalForm
 from portal.core.forms import committed
@@ -98,23 +97,6 @@ def _close_due() -> None:
         log.warning("closing due calls failed; the next request tries again", exc_info=True)
 
 
-def _pdf_response(data: bytes, filename: str) -> Response:
-    """A PDF as a download that the browser never renders in the portal's origin (QUALITY E2)."""
-    ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in filename)
-    return Response(
-        data,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": (
-                f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
-            ),
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "sandbox",
-            "Content-Length": str(len(data)),
-        },
-    )
-
-
 def _regulations_name(call: Call) -> str:
     return f"nolikums-{call.municipality.name}-{call.id}.pdf"
 
@@ -180,7 +162,7 @@ def download_regulations(call_id: int):
     file_id = call.regulations_signed_file_id or call.regulations_file_id
     stored = db.session.get(storage.StoredFile, file_id) if file_id is not None else None
     if stored is not None:
-        return _pdf_response(storage.read_file(stored), _regulations_name(call))
+        return uploads.download_response(storage.read_file(stored), _regulations_name(call))
     # A draft has no stored regulations yet: its staff see them rendered on the fly; nobody else does.
     if not permissions.can_preview_regulations(current_user, call):
         abort(404)
@@ -197,7 +179,7 @@ def preview_regulations(call_id: int):
         log.exception("regulations preview of call %s failed", call.id)
         flash(_("The regulations could not be generated just now. Try again in a minute."), "danger")
         return redirect(url_for("calls.show_call", call_id=call.id))
-    return _pdf_response(data, f"nolikums-{call.id}-projekts.pdf")
+    return uploads.download_response(data, f"nolikums-{call.id}-projekts.pdf")
 
 
 # --- the coordinator's pages ---------------------------------------------------------------------

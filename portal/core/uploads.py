@@ -375,3 +375,20 @@ def content_disposition(filename: str) -> str:
     if not stem.strip(" ._"):  # nothing readable left (a Cyrillic or Greek name): say what it is
         ascii_name = "attachment" + ext
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def download_response(data: bytes, filename: str, content_type: str = "application/pdf"):
+    """Return a stored file as a download that the browser never renders in the portal's origin
+    (QUALITY E2): attachment disposition, no sniffing, a sandbox without scripts, no caching."""
+    from flask import Response
+
+    response = Response(data, mimetype=content_type)
+    headers = response.headers
+    headers["Content-Disposition"] = content_disposition(filename)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+    headers["Cache-Control"] = "no-store"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response

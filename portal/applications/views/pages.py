@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import sqlalchemy as sa
 from flask import (
-    Response,
     abort,
     flash,
     redirect,
@@ -28,6 +25,7 @@ from portal.applications.services import (
     applications_of,
     clarification_open,
     form_values,
+    read_version_pdf,
     start_application,
     withdraw_application,
 )
@@ -43,10 +41,10 @@ from portal.applications.views import (
 from portal.applications.workflow import WORKFLOW, ApplicationStatus
 from portal.calls import permissions as call_permissions
 from portal.calls.models import Call
-from portal.core import audit
-from portal.core.storage import read_file
+from portal.core import audit, uploads
 from portal.core.timeutil import utcnow
 from portal.core.workflow import WorkflowError, history
+from portal.evaluation.services.decisions import max_score
 from portal.extensions import db
 from portal.organisations.models import Organisation
 
@@ -85,7 +83,7 @@ def show(application_id: int):
         rejection_reason=_rejection_reason(application) if status == ApplicationStatus.REJECTED else None,
         result=result,
         member_scores=_applicant_scores(application) if result is not None else None,
-        max_score=_max_score(application.call) if result is not None else None,
+        max_score=max_score(application.call) if result is not None else None,
         next_sentence=sentence,
         next_link=link,
         next_link_text=link_text,
@@ -119,13 +117,6 @@ def _applicant_scores(application: Application) -> list[dict]:
     return applicant_scores(application)
 
 
-def _max_score(call):
-    from portal.evaluation.rules import max_total
-    from portal.evaluation.services.scoring import quality_criteria
-
-    return max_total(quality_criteria(call))
-
-
 @bp.get("/<int:application_id>/versions/<int:number>.pdf")
 @login_required
 def download_version(application_id: int, number: int):
@@ -133,23 +124,9 @@ def download_version(application_id: int, number: int):
     version = next((v for v in application.versions if v.number == number), None)
     if version is None or version.pdf_file is None:
         abort(404)
-    data = read_file(version.pdf_file)
-    if not permissions.is_member(current_user, application):
-        audit.record(
-            "application.pdf_downloaded",
-            actor=current_user,
-            obj=application,
-            municipality_id=application.call.municipality_id,
-            organisation_id=application.organisation_id,
-            after={"version": version.number},
-        )
-        db.session.commit()
-    filename = version.pdf_file.filename or f"application-{application.id}-v{version.number}.pdf"
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
+    data, filename = read_version_pdf(application, version, actor=current_user)
+    db.session.commit()
+    return uploads.download_response(data, filename)
 
 
 @bp.post("/<int:application_id>/withdraw")

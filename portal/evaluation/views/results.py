@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -50,24 +50,6 @@ def _decision(call: Call) -> Decision | None:
 
 def _results_url(call: Call, anchor: str | None = None) -> str:
     return url_for("evaluation.results", call_id=call.id, _anchor=anchor)
-
-
-def _file_response(data: bytes, filename: str, content_type: str = "application/pdf") -> Response:
-    """A stored file as a download that the browser never renders in the portal's origin (QUALITY E2)."""
-    response = Response(data, mimetype=content_type)
-    headers = response.headers
-    headers["Content-Disposition"] = uploads.content_disposition(filename)
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Content-Security-Policy"] = (
-        "sandbox; default-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-    )
-    headers["Cache-Control"] = "no-store"
-    headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response
-
-
-def _max_score(criteria) -> object:
-    return sum((3 * c.weight for c in criteria), 0)
 
 
 _ASK = object()  # "not known yet: look it up"
@@ -143,7 +125,7 @@ def results(call_id: int):
     rows = queries.results(call.id)
     criteria = quality_criteria(call)
     titles = {c.code: c.title(current_language()) for c in criteria}
-    max_score = _max_score(criteria)
+    max_score = decisions.max_score(call)
     decision = _decision(call)
     evaluating = call.status == CallStatus.EVALUATION
     manage = can_manage_call(current_user, call)
@@ -245,7 +227,7 @@ def record_decision(call_id: int):
         results=rows,
         capacity=decisions.funding_capacity(call),
         titles={c.code: c.title(current_language()) for c in quality_criteria(call)},
-        max_score=_max_score(quality_criteria(call)),
+        max_score=decisions.max_score(call),
         choose_again=submitted and (bool(form.errors) or bool(form.form_errors) or failed_pdf),
     )
 
@@ -260,7 +242,7 @@ def protocol(call_id: int):
     decision = _decision(call)
     if decision is not None and decision.protocol_file_id is not None:
         stored = db.session.get(storage.StoredFile, decision.protocol_file_id)
-        return _file_response(storage.read_file(stored), stored.filename)
+        return uploads.download_response(storage.read_file(stored), stored.filename)
     # Before the decision the coordinators see the protocol as it stands, rendered now and not stored.
     if (
         decision is not None
@@ -277,7 +259,7 @@ def protocol(call_id: int):
         log.exception("protocol preview of call %s failed", call.id)
         flash(_("The protocol could not be generated just now. Try again in a minute."), "danger")
         return redirect(_results_url(call))
-    return _file_response(data, f"vertesanas-protokols-{call.id}-projekts.pdf")
+    return uploads.download_response(data, f"vertesanas-protokols-{call.id}-projekts.pdf")
 
 
 @bp.route("/calls/<int:call_id>/decision.pdf", methods=["GET"])
@@ -288,7 +270,7 @@ def decision_file(call_id: int):
     if decision is None:
         abort(404)
     stored = db.session.get(storage.StoredFile, decision.file_id)
-    return _file_response(storage.read_file(stored), stored.filename, stored.content_type)
+    return uploads.download_response(storage.read_file(stored), stored.filename, stored.content_type)
 
 
 # --- the reserve list ------------------------------------------------------------------------------

@@ -14,9 +14,8 @@ from __future__ import annotations
 import contextlib
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from urllib.parse import quote
 
-from flask import Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import DataError, IntegrityError
@@ -24,15 +23,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.applications.forms import ACTIVITY_LABELS, BUDGET_LABELS, LABELS, STEPS
 from portal.applications.models import Application
+from portal.applications.services import read_version_pdf
 from portal.applications.workflow import ApplicationStatus
 from portal.calls.models import Call
 from portal.calls.permissions import can_manage_call
 from portal.calls.workflow import CallStatus
-from portal.core import audit
+from portal.core import audit, uploads
 from portal.core.access import get_or_404
 from portal.core.forms import attach_error, committed
 from portal.core.i18n import current_language
-from portal.core.storage import read_file
 from portal.core.timeutil import to_riga
 from portal.core.workflow import WorkflowError, history
 from portal.evaluation import permissions, queries
@@ -347,22 +346,9 @@ def application_pdf(application_id: int):
     version = _latest_version(application)
     if version is None or version.pdf_file is None:
         abort(404)
-    data = read_file(version.pdf_file)
-    audit.record(
-        "application.pdf_downloaded",
-        actor=current_user,
-        obj=application,
-        municipality_id=application.call.municipality_id,
-        organisation_id=application.organisation_id,
-        after={"version": version.number},
-    )
+    data, filename = read_version_pdf(application, version, actor=current_user)
     db.session.commit()
-    filename = version.pdf_file.filename or f"application-{application.id}-v{version.number}.pdf"
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
+    return uploads.download_response(data, filename)
 
 
 # --- the coordinator's progress matrix ------------------------------------------------------------
