@@ -37,10 +37,14 @@ ACCOUNTS = [
     ("zakumuiza@demo.jip.lv", "Roberts Lapiņš", Role.APPLICANT, None, "zakumuiza"),
     ("vangazi@demo.jip.lv", "Laura Vītola", Role.APPLICANT, None, "vangazi"),
     ("kangari@demo.jip.lv", "Toms Ozoliņš", Role.APPLICANT, None, "kangari"),
+    ("teatris@demo.jip.lv", "Anna Jansone", Role.APPLICANT, None, "teatris"),
+    ("koknese@demo.jip.lv", "Mārtiņš Kalns", Role.APPLICANT, None, "koknese"),
+    ("plavinas@demo.jip.lv", "Zane Rozīte", Role.APPLICANT, None, "plavinas"),
 ]
 
 # What to try with an account (printed by `describe`).
 NOTES = {
+    "koordinators@aizkraukle.demo.jip.lv": "an open call; a call with published results (see /results/)",
     "koordinators@ropazi.demo.jip.lv": "runs the Ropaži evaluation; a decided call with its protocol",
     "vertetajs1@ropazi.demo.jip.lv": "committee chair: has scored everything",
     "vertetajs2@ropazi.demo.jip.lv": "has a score sheet in draft: finish it and score the other application",
@@ -48,6 +52,8 @@ NOTES = {
     "sekretare@ropazi.demo.jip.lv": "committee secretary: does the administrative check",
     "sprints@demo.jip.lv": "has a clarification request to answer; a funded application",
     "zibens@demo.jip.lv": "an application on the reserve list (versions 1 and 2)",
+    "teatris@demo.jip.lv": "a funded project in the public register (/projects/)",
+    "koknese@demo.jip.lv": "on the reserve list of a call with published results",
 }
 
 ORGANISATIONS = {
@@ -100,6 +106,36 @@ ORGANISATIONS = {
         "address": "Meža iela 4, Kangari, Ropažu novads, LV-2135",
         "email": "info@kangari.demo.jip.lv",
         "municipality": "0044000",
+    },
+    "teatris": {
+        "name": "Biedrība \u201cAizkraukles jauniešu teātris\u201d",
+        "legal_form": LegalForm.ASSOCIATION,
+        "reg_number": "40008999936",
+        "iban": "LV06HABA0551000000006",
+        "bank_name": "Demo banka",
+        "address": "Gaismas iela 5, Aizkraukle, LV-5101",
+        "email": "info@teatris.demo.jip.lv",
+        "municipality": "0020000",
+    },
+    "koknese": {
+        "name": "Biedrība \u201cKokneses jauniešu iniciatīvas\u201d",
+        "legal_form": LegalForm.YOUTH_ORGANISATION,
+        "reg_number": "40008999940",
+        "iban": "LV90UNLA0050000000007",
+        "bank_name": "Demo banka",
+        "address": "Parka iela 6, Koknese, Aizkraukles novads, LV-5113",
+        "email": "info@koknese.demo.jip.lv",
+        "municipality": "0020000",
+    },
+    "plavinas": {
+        "name": "Nodibinājums \u201cPļaviņu jauniešu fonds\u201d",
+        "legal_form": LegalForm.FOUNDATION,
+        "reg_number": "40008999955",
+        "iban": "LV49HABA0551000000008",
+        "bank_name": "Demo banka",
+        "address": "Daugavas iela 7, Pļaviņas, Aizkraukles novads, LV-5120",
+        "email": "info@plavinas.demo.jip.lv",
+        "municipality": "0020000",
     },
 }
 
@@ -230,7 +266,12 @@ def _seed_programme(admin: User) -> None:
 def _seed_calls(users: dict) -> None:
     """Calls in every stage: a draft; an open call with a draft and a submitted application; a call in
     evaluation (committee, checks, declarations, a recusal, scores submitted and in draft, a clarification
-    request waiting for its answer); and a decided call (decision, ranking, reserve list, protocol).
+    request waiting for its answer); a decided call (decision, ranking, reserve list, protocol) whose
+    results the coordinator can publish; and an Aizkraukle call from earlier in the year whose results are
+    published (on /results/, /projects/, /statistics and /api/v1/).
+
+    No archived call: the two Aizkraukle calls already use the municipality's whole quota (2 projects), as
+    the three Ropaži calls use Ropaži's (3), and a call funds at least one project.
 
     Everything goes through the services, so each status change has its history row and audit event; only
     the calls' closing times are moved into the past (the way the demo makes calls that closed weeks ago)."""
@@ -282,6 +323,12 @@ def _seed_calls(users: dict) -> None:
         actor=coordinator_a,
     )
     calls.publish_call(open_call, actor=coordinator_a, now=open_call.opens_at)
+    results_call = published(
+        aizkraukle,
+        "Aizkraukles novada jauniešu pavasara iniciatīvu konkurss 2026",
+        now - timedelta(days=200),
+        coordinator_a,
+    )
     evaluation_call = published(
         ropazi,
         "Ropažu novada jauniešu iniciatīvu projektu konkurss 2026",
@@ -313,31 +360,53 @@ def _seed_calls(users: dict) -> None:
     _apply(open_call, orgs["zibens"], zibens_user, submit_at=now)
     _apply(open_call, group, zibens_user, submit_at=None)
 
+    results_closes = now - timedelta(days=170)
+    results_apps = _apply_all(
+        results_call, PUBLISHED_APPLICATIONS, orgs, users, first_at=results_closes - timedelta(days=4)
+    )
     decided_closes = now - timedelta(days=35)
-    decided_apps = {}
-    for i, (key, overrides) in enumerate(DECIDED_APPLICATIONS.items()):
-        user = users[_applicant_email(key)]
-        at = decided_closes - timedelta(days=3, hours=5 - i)
-        decided_apps[key] = _apply(decided_call, orgs[key], user, submit_at=at, **overrides)
+    decided_apps = _apply_all(
+        decided_call, DECIDED_APPLICATIONS, orgs, users, first_at=decided_closes - timedelta(days=3, hours=5)
+    )
     evaluation_closes = now - timedelta(days=8)
-    evaluation_apps = {}
-    for i, (key, overrides) in enumerate(EVALUATION_APPLICATIONS.items()):
-        user = users[_applicant_email(key)]
-        at = evaluation_closes - timedelta(days=2, hours=5 - i)
-        evaluation_apps[key] = _apply(evaluation_call, orgs[key], user, submit_at=at, **overrides)
+    evaluation_apps = _apply_all(
+        evaluation_call,
+        EVALUATION_APPLICATIONS,
+        orgs,
+        users,
+        first_at=evaluation_closes - timedelta(days=2, hours=5),
+    )
 
     # The deadlines pass: the calls close the way cron closes them, a minute after their closing time.
+    results_call.closes_at = results_closes
     decided_call.closes_at = decided_closes
     evaluation_call.closes_at = evaluation_closes
-    for closes in (decided_closes, evaluation_closes):
+    for closes in (results_closes, decided_closes, evaluation_closes):
         calls.close_due_calls(closes + timedelta(minutes=1))
 
+    _seed_published(results_call, results_apps, users)
     _seed_decided(decided_call, decided_apps, users, now)
     _seed_evaluation(evaluation_call, evaluation_apps, users, now)
 
 
 def _applicant_email(org_key: str) -> str:
     return next(email for email, _n, _r, _c, key in ACCOUNTS if key == org_key)
+
+
+def _apply_all(call, applications: dict, orgs: dict, users: dict, *, first_at) -> dict:
+    """Submit the applications ({organisation key: overrides}) an hour apart, the first at `first_at`."""
+    from datetime import timedelta
+
+    return {
+        key: _apply(
+            call,
+            orgs[key],
+            users[_applicant_email(key)],
+            submit_at=first_at + timedelta(hours=i),
+            **overrides,
+        )
+        for i, (key, overrides) in enumerate(applications.items())
+    }
 
 
 def _apply(call, organisation, user, *, submit_at, **overrides):
@@ -363,7 +432,19 @@ COMMITTEE = [
     ("vertetajs3@ropazi.demo.jip.lv", "member"),
     ("sekretare@ropazi.demo.jip.lv", "secretary"),
 ]
-VOTING = [email for email, role in COMMITTEE if role != "secretary"]
+# The Aizkraukle committee: the coordinator chairs it (appointing grants the evaluator role); no secretary.
+AIZKRAUKLE_COMMITTEE = [
+    ("koordinators@aizkraukle.demo.jip.lv", "chair"),
+    ("vertetajs1@aizkraukle.demo.jip.lv", "member"),
+    ("vertetajs2@aizkraukle.demo.jip.lv", "member"),
+]
+
+
+def _voting(committee: list) -> list[str]:
+    return [email for email, role in committee if role != "secretary"]
+
+
+VOTING = _voting(COMMITTEE)
 
 DECIDED_APPLICATIONS = {
     "sprints": {"title": "Skrien un mācies"},
@@ -382,6 +463,18 @@ DECIDED_APPLICATIONS = {
     },
 }
 
+PUBLISHED_APPLICATIONS = {
+    # Three of thirty participants at risk: the public pages show "<5", not the count.
+    "teatris": {
+        "title": "Forumteātris pret kavējumiem",
+        "participants_risk": 3,
+        "risk_by_category": {"learning": 2, "family": 1},
+    },
+    "koknese": {"title": "Kokneses jauniešu podkāsts"},
+    "plavinas": {"title": "Pļaviņu jauniešu sporta diena"},
+    "zibens": {"title": "Ekskursiju cikls pa Latviju", "plan_link": "Ekskursijas"},
+}
+
 EVALUATION_APPLICATIONS = {
     "zibens": {"title": "Vienaudžu mentori"},
     "zakumuiza": {"title": "Zaķumuižas jauniešu darbnīcas"},
@@ -396,6 +489,12 @@ DECIDED_SCORES = {
     "zibens": [[2, 2, 3, 2, 2, 2, 2], [2, 3, 2, 2, 1, 2, 2], [3, 1, 2, 2, 2, 2, 2]],  # 21.00: reserve
     "zakumuiza": [[1, 2, 1, 1, 1, 2, 1], [2, 1, 1, 1, 1, 1, 2], [1, 1, 2, 1, 2, 1, 1]],  # 12.83: below 15
     "vangazi": [[2, 0, 2, 2, 2, 2, 2], [3, 0, 2, 2, 2, 2, 1], [2, 0, 2, 1, 2, 2, 2]],  # youth_led 0: fails
+}
+
+PUBLISHED_SCORES = {
+    "teatris": [[3, 3, 2, 3, 2, 3, 2], [3, 3, 3, 2, 2, 2, 3], [2, 3, 3, 3, 2, 3, 2]],  # 26.50: funded
+    "koknese": [[2, 2, 2, 2, 2, 2, 2], [2, 2, 3, 2, 2, 2, 2], [2, 2, 2, 2, 1, 2, 2]],  # 20.33: reserve
+    "plavinas": [[1, 1, 2, 1, 1, 1, 1], [1, 2, 1, 1, 1, 1, 2], [2, 1, 1, 1, 2, 1, 1]],  # 12.50: below 15
 }
 
 # Why a 0 or 1 was given (the comment a low score needs), per criterion.
@@ -414,7 +513,7 @@ RECUSAL_REASON = "Biedrības \u201cJauniešu centrs Zibens\u201d valdes loceklis
 DECISION_TEMPLATE = """{% extends "pdf/base.html" %}
 {% block title %}Lēmums {{ number }}{% endblock %}
 {% block body %}
-<p class="meta">Ropažu novada pašvaldības dome · demonstrācijas dati, izdomāts dokuments</p>
+<p class="meta">{{ council }} · demonstrācijas dati, izdomāts dokuments</p>
 <h1>Lēmums {{ number }}</h1>
 <p>{{ decided_on.strftime("%d.%m.%Y.") }} · Par konkursa “{{ call.title }}” rezultātiem</p>
 <table>
@@ -428,15 +527,16 @@ DECISION_TEMPLATE = """{% extends "pdf/base.html" %}
 <p>Domes priekšsēdētājs (paraksts)</p>
 {% endblock %}
 """
+COUNCILS = {"0020000": "Aizkraukles novada pašvaldības dome", "0044000": "Ropažu novada pašvaldības dome"}
 DECISION_LABELS = {"funded": "finansēt", "reserve": "rezerves saraksts", "not_funded": "nefinansēt"}
 
 
-def _committee(call, users: dict, coordinator) -> dict:
-    """Appoint the committee through the service; every member signs the call's declaration."""
+def _committee(call, users: dict, coordinator, people: list = COMMITTEE) -> dict:
+    """Appoint the committee ([(email, role)]) through the service; `_sign` has them sign the declaration."""
     from portal.evaluation.services import committee
 
     members = {}
-    for email, role in COMMITTEE:
+    for email, role in people:
         members[email] = committee.appoint_member(call, users[email], role, actor=coordinator)
     return members
 
@@ -490,6 +590,30 @@ def _score(member, application, user, values, *, submit=True, comments=None) -> 
         scoring.submit_scores(sheet, actor=user)
 
 
+def _score_all(members: dict, apps: dict, users: dict, scores: dict, *, voting: list, comments=None) -> None:
+    """Every voting member scores every application of `scores` ({key: one list of values per member})."""
+    comments = comments or {}
+    for key, sheets in scores.items():
+        for email, values in zip(voting, sheets, strict=True):
+            _score(members[email], apps[key], users[email], values, comments=comments.get(key))
+
+
+def _decide(call, coordinator, number: str, decided_on: date) -> None:
+    """Consolidate the scores and record the decision as proposed (its PDF; the protocol is rendered)."""
+    from portal.evaluation.services import decisions
+
+    decisions.consolidate_call(call, actor=coordinator)
+    decisions.record_decision(
+        call,
+        number=number,
+        decided_on=decided_on,
+        file_data=_decision_pdf(call, number, decided_on),
+        filename=f"lemums-{number.removeprefix('Nr. ').replace('/', '-')}.pdf",
+        outcomes={},
+        actor=coordinator,
+    )
+
+
 def _decision_pdf(call, number: str, decided_on: date) -> bytes:
     from flask import render_template_string
 
@@ -503,6 +627,7 @@ def _decision_pdf(call, number: str, decided_on: date) -> bytes:
         decided_on=decided_on,
         results=queries.results(call.id),
         labels=DECISION_LABELS,
+        council=COUNCILS[call.municipality.code],
         locale="lv",
     )
     return pdf.html_to_pdf(html)
@@ -516,7 +641,7 @@ def _seed_decided(call, apps: dict, users: dict, now) -> None:
     from portal.applications import services as applications
     from portal.core.timeutil import to_riga
     from portal.evaluation import services as evaluation
-    from portal.evaluation.services import checks, decisions
+    from portal.evaluation.services import checks
 
     coordinator = users["koordinators@ropazi.demo.jip.lv"]
     secretary = users["sekretare@ropazi.demo.jip.lv"]
@@ -559,22 +684,41 @@ def _seed_decided(call, apps: dict, users: dict, now) -> None:
 
     evaluation.start_evaluation(call, actor=coordinator)
     _sign(members, users)
-    for key, sheets in DECIDED_SCORES.items():
-        for email, values in zip(VOTING, sheets, strict=True):
-            comments = {"youth_led": NO_YOUTH_COMMENT} if key == "vangazi" else None
-            _score(members[email], apps[key], users[email], values, comments=comments)
-
-    decisions.consolidate_call(call, actor=coordinator)
-    number, decided_on = "Nr. 12/2026", to_riga(now).date()
-    decisions.record_decision(
-        call,
-        number=number,
-        decided_on=decided_on,
-        file_data=_decision_pdf(call, number, decided_on),
-        filename="lemums-12-2026.pdf",
-        outcomes={},
-        actor=coordinator,
+    _score_all(
+        members,
+        apps,
+        users,
+        DECIDED_SCORES,
+        voting=VOTING,
+        comments={"vangazi": {"youth_led": NO_YOUTH_COMMENT}},
     )
+    _decide(call, coordinator, "Nr. 12/2026", to_riga(now).date())
+
+
+def _seed_published(call, apps: dict, users: dict) -> None:
+    """The Aizkraukle spring call, decided three weeks after its deadline and its results published: one
+    application rejected at the check, one funded (the municipality's remaining quota), one on the reserve
+    list, one below the threshold. The coordinator chairs the committee; the two evaluators are members."""
+    from datetime import timedelta
+
+    from portal.core.timeutil import to_riga
+    from portal.evaluation import services as evaluation
+    from portal.evaluation.services import checks, publication
+
+    coordinator = users["koordinators@aizkraukle.demo.jip.lv"]
+    members = _committee(call, users, coordinator, AIZKRAUKLE_COMMITTEE)
+    for key in PUBLISHED_SCORES:
+        _admit(apps[key], coordinator)
+    reason = "Projekts ir ekskursiju cikls, nevis neformālās izglītības aktivitātes; tas nav saistīts ar "
+    reason += "Aizkraukles novada PMP prevencijas plānu."
+    _check(apps["zibens"], coordinator, failed={"plan_link": reason})
+    checks.reject(apps["zibens"], reason, actor=coordinator)
+
+    evaluation.start_evaluation(call, actor=coordinator)
+    _sign(members, users)
+    _score_all(members, apps, users, PUBLISHED_SCORES, voting=_voting(AIZKRAUKLE_COMMITTEE))
+    _decide(call, coordinator, "Nr. 5/2026", to_riga(call.closes_at + timedelta(days=21)).date())
+    publication.publish_results(call, actor=coordinator)
 
 
 def _seed_evaluation(call, apps: dict, users: dict, now) -> None:

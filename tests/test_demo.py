@@ -74,9 +74,9 @@ def test_seed_is_idempotent(demo_mode, db):
 def test_demo_has_calls_in_every_stage(demo_mode, fast_pdf, db):
     demo.seed()
     statuses = sorted(db.session.scalars(sa.select(Call.status)))
-    assert statuses == ["decided", "draft", "evaluation", "open"]
+    assert statuses == ["decided", "draft", "evaluation", "open", "results_published"]
     received = db.session.scalars(sa.select(Application).where(Application.status != "draft")).all()
-    assert len(received) == 9 and all(a.versions[0].pdf_sha256 for a in received)
+    assert len(received) == 13 and all(a.versions[0].pdf_sha256 for a in received)
     # The calls that closed in the past received their applications before their deadlines.
     assert all(a.submitted_at <= a.call.closes_at for a in received)
 
@@ -102,8 +102,21 @@ def test_every_status_change_went_through_the_workflow(demo_mode, fast_pdf, db):
     assert all(replay("application", a, "draft") == a.status for a in applications)
     moved = [a for a in applications if a.status != "draft"]
     assert all(history.get(("application", a.id)) for a in moved)
-    assert sum(len(history.get(("application", a.id), [])) for a in applications) == 27
-    assert all(replay("call", c, "draft") == c.status for c in db.session.scalars(sa.select(Call)))
+    assert sum(len(history.get(("application", a.id), [])) for a in applications) == 41
+    calls = db.session.scalars(sa.select(Call)).all()
+    assert all(replay("call", c, "draft") == c.status for c in calls)
+    # Every call status the demo shows has its history row (the draft is where every call starts).
+    assert {c.status for c in calls} - {"draft"} <= {
+        change.to_status for (kind, _id), changes in history.items() if kind == "call" for change in changes
+    }
+    published = _call("pavasara")
+    assert [c.action for c in history[("call", published.id)]] == [
+        "publish",
+        "close",
+        "start_evaluation",
+        "record_decision",
+        "publish_results",
+    ]
     sheets = db.session.scalars(sa.select(ScoreSheet)).all()
     assert all(replay("score_sheet", s, "draft") == s.status for s in sheets)
     assert {c.actor_id for c in history[("call", _call("vasaras").id)][1:]} == {
@@ -246,3 +259,60 @@ def test_each_persona_finds_their_part(app, demo_mode, fast_pdf, db):
     assert protocol.status_code == 200 and protocol.data.startswith(b"%PDF")
     (request,) = visit("sprints@demo.jip.lv", f"/applications/{waiting.id}")
     assert request.status_code == 200 and "Nav norādīti projekta partneri" in request.get_data(as_text=True)
+
+
+def test_published_call_is_public_and_the_decided_one_is_not(app, demo_mode, fast_pdf, db):
+    """The Aizkraukle spring call's results are published (within the quota, "<5" for a small count);
+    the decided Ropaži call waits for its coordinator to publish it."""
+    from portal.calls.services import remaining_quota
+    from portal.evaluation import queries
+    from portal.evaluation.services import decisions
+    from portal.public import data
+
+    demo.seed()
+    published, decided = _call("pavasara"), _call("vasaras")
+    assert published.status == "results_published" and decided.status == "decided"
+    calls, total = data.published_calls()
+    assert [c.id for c in calls] == [published.id] and total == 1
+    assert data.published_call(decided.id) is None and data.call_results(decided) is None
+
+    funded = _app(published, "Forumteātris pret kavējumiem")
+    projects, count = data.funded_projects()
+    assert [p["id"] for p in projects] == [funded.id] and count == 1
+    assert data.project(funded.id)["participants_risk_planned"] == data.SMALL
+
+    results = data.call_results(published)
+    assert results.decision.number == "Nr. 5/2026"
+    assert results.decision.decided_on >= published.closes_at.date()
+    assert [r["title"] for r in results.funded] == ["Forumteātris pret kavējumiem"]
+    assert [r["title"] for r in results.reserve] == ["Kokneses jauniešu podkāsts"]
+    assert (results.received, results.not_funded, results.rejected) == (4, 1, 1)
+    # Within the quota: Aizkraukle's two projects are its open call's and this one's.
+    assert decisions.funded_in(published) == 1 == decisions.funding_capacity(published) == published.projects
+    assert remaining_quota(published.round, published.municipality_id) == 0
+    committee = {m.email: m.role for m in queries.committee(published.id)}
+    assert committee == {
+        "koordinators@aizkraukle.demo.jip.lv": "chair",
+        "vertetajs1@aizkraukle.demo.jip.lv": "member",
+        "vertetajs2@aizkraukle.demo.jip.lv": "member",
+    }
+    assert len(queries.submitted_sheets(published.id)) == 9
+
+    client = app.test_client()
+    listing, page, project = (
+        client.get("/results/"),
+        client.get(f"/results/{published.id}"),
+        client.get(f"/projects/{funded.id}"),
+    )
+    assert [listing.status_code, page.status_code, project.status_code] == [200, 200, 200]
+    assert published.title in listing.get_data(as_text=True)
+    assert decided.title not in listing.get_data(as_text=True)
+    assert "Nr. 5/2026" in page.get_data(as_text=True)
+    assert "&lt;5" in project.get_data(as_text=True)
+    assert client.get(f"/results/{decided.id}").status_code == 404
+    # The Ropaži coordinator can still publish the decided call ("Publish the results").
+    from portal.evaluation.services import publication
+
+    coordinator = db_scalar(sa.select(User).where(User.email == "koordinators@ropazi.demo.jip.lv"))
+    publication.publish_results(decided, actor=coordinator)
+    assert decided.status == "results_published"

@@ -442,7 +442,8 @@ def test_the_pdf_download_is_an_attachment_that_cannot_run(client, complete):
     response = client.get(f"/applications/{application.id}/versions/1.pdf")
     assert response.status_code == 200
     assert response.data.startswith(b"%PDF")
-    assert response.headers["Content-Disposition"].startswith("attachment; filename*=UTF-8''")
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert "filename*=UTF-8''pieteikums-" in response.headers["Content-Disposition"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response.headers["Content-Security-Policy"]
     assert client.get(f"/applications/{application.id}/versions/2.pdf").status_code == 404
