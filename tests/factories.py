@@ -466,7 +466,9 @@ def score(member, application, values, *, submit: bool = True, comment: str = "P
     if isinstance(values, int):
         values = [values] * len(criteria)
     sheet = scoring.open_sheet(application, actor=user)
-    scoring.save_scores(sheet, {c.id: (v, comment) for c, v in zip(criteria, values, strict=True)}, actor=user)
+    scoring.save_scores(
+        sheet, {c.id: (v, comment) for c, v in zip(criteria, values, strict=True)}, actor=user
+    )
     if submit:
         scoring.submit_scores(sheet, actor=user)
     return sheet
