@@ -451,17 +451,30 @@ def evaluation_call(applications: int = 3, *, voting: int = 3, projects: int = 2
     return {"call": call, "coordinator": coord, "applications": apps, "applicants": users, "committee": board}
 
 
+def declare(member, application, *, recused: bool = False, reason: str = "Radinieks"):
+    """Record the member's statement on the application: no conflict, or a recusal with a reason."""
+    from portal.evaluation.models import ConflictDeclaration
+
+    declaration = ConflictDeclaration(
+        member_id=member.id,
+        application_id=application.id,
+        recused=recused,
+        reason=reason if recused else None,
+    )
+    db.session.add(declaration)
+    db.session.flush()
+    return declaration
+
+
 def score(member, application, values, *, submit: bool = True, comment: str = "Pamatojums"):
     """Declare no conflict and give `values` (a list of 0–3, one per quality criterion in order, or a
     single int for all) as the member; submit unless told not to. Returns the sheet."""
     from portal.evaluation import queries
-    from portal.evaluation.models import ConflictDeclaration
     from portal.evaluation.services import scoring
 
     user = member.user
     if queries.conflict(member.id, application.id) is None:
-        db.session.add(ConflictDeclaration(member_id=member.id, application_id=application.id, recused=False))
-        db.session.flush()
+        declare(member, application)
     criteria = scoring.quality_criteria(application.call)
     if isinstance(values, int):
         values = [values] * len(criteria)

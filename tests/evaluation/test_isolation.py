@@ -27,15 +27,7 @@ OTHER_NAME = "Ādams Citsvērtētājs"
 
 
 def _declare(member, application, *, recused=False):
-    db.session.add(
-        ConflictDeclaration(
-            member_id=member.id,
-            application_id=application.id,
-            recused=recused,
-            reason="Mans brālis vada šo organizāciju" if recused else None,
-        )
-    )
-    db.session.flush()
+    return factories.declare(member, application, recused=recused, reason="Mans brālis vada šo organizāciju")
 
 
 @pytest.fixture()

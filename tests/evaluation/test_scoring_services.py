@@ -8,22 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from portal.core.workflow import StatusChange, TransitionDenied, WorkflowError
-from portal.evaluation.models import ConflictDeclaration, Score, ScoreSheet
+from portal.evaluation.models import Score, ScoreSheet
 from portal.evaluation.services import decisions, scoring
 from portal.extensions import db
 from tests import factories
 
-
-def _declare(member, application, *, recused=False):
-    db.session.add(
-        ConflictDeclaration(
-            member_id=member.id,
-            application_id=application.id,
-            recused=recused,
-            reason="Radinieks" if recused else None,
-        )
-    )
-    db.session.flush()
+_declare = factories.declare
 
 
 @pytest.fixture()

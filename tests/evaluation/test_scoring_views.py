@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from portal.core import storage
 from portal.core.audit import AuditEvent
 from portal.evaluation import queries
-from portal.evaluation.models import ConflictDeclaration, ScoreSheet
+from portal.evaluation.models import ScoreSheet
 from portal.evaluation.services import scoring
 from portal.extensions import db
 from tests import factories
@@ -18,16 +18,7 @@ from tests.helpers import Page, count_queries, csrf_token
 OTHER_COMMENT = "Ļoti pārliecinošs jauniešu plāns, citu vērtētāja komentārs"
 
 
-def _declare(member, application, *, recused=False):
-    db.session.add(
-        ConflictDeclaration(
-            member_id=member.id,
-            application_id=application.id,
-            recused=recused,
-            reason="Radinieks" if recused else None,
-        )
-    )
-    db.session.flush()
+_declare = factories.declare
 
 
 @pytest.fixture()
