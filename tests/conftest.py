@@ -80,3 +80,29 @@ def login_as(client, db):
         return log_in(client, user, password)
 
     return _login
+
+
+@pytest.fixture()
+def canary():
+    """A loopback HTTP server that counts the requests it receives (QUALITY E3: a PDF must fetch nothing)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"CANARY-SECRET")
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], hits
+    server.shutdown()
+    server.server_close()

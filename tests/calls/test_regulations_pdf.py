@@ -4,11 +4,8 @@ never executed or fetched (QUALITY "PDF rendering", E3, E5)."""
 from __future__ import annotations
 
 import io
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pypdf
-import pytest
 
 from portal.calls import services
 from tests.calls.conftest import call_data
@@ -24,29 +21,6 @@ def _text(data: bytes) -> str:
 
 def _squash(text: str) -> str:
     return "".join(text.split())
-
-
-@pytest.fixture()
-def canary():
-    """A loopback HTTP server that counts the requests it receives."""
-    hits: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - the http.server API
-            hits.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"CANARY-SECRET")
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1], hits
-    server.shutdown()
-    server.server_close()
 
 
 def test_the_regulations_keep_the_latvian_letters(rnd, muni, coord):

@@ -103,3 +103,47 @@ def test_the_protocol_lists_every_member_and_the_ranking(decided):
 def test_the_protocol_states_the_quorum_reached(decided):
     text = _stored_text(decided)
     assert "3 of 3" in text or "3 no 3" in text
+
+
+def test_markup_in_every_user_field_is_printed_and_never_fetched(db, canary):
+    """QUALITY E3: names, titles, comments, reasons and the decision number carry markup that would
+    fetch from a loopback server or run a script; the PDF shows it as text and fetches nothing."""
+    port, hits = canary
+    payload = (
+        f'<img src="http://127.0.0.1:{port}/img"><link rel="stylesheet" href="http://127.0.0.1:{port}/css">'
+        f'<iframe src="file:///etc/passwd"></iframe><img src="file:///etc/hostname">'
+        f"<script>var x=new XMLHttpRequest();x.open('GET','http://127.0.0.1:{port}/xhr',false);x.send();"
+        'document.write("EXECUTED")</script>'
+    )
+    ev = evaluation_call(2, projects=1, quota=1)
+    call, (first, second) = ev["call"], ev["applications"]
+    call.title = "Konkurss " + payload[:200]
+    chair, member, third = ev["committee"]["members"]
+    chair.user.full_name = "Vārds " + payload[:150]
+    first.title = payload[:290]
+    first.organisation.name = "Biedrība " + payload[:150]
+    db.session.add(
+        ConflictDeclaration(member_id=third.id, application_id=second.id, recused=True, reason=payload)
+    )
+    db.session.flush()
+    for m in (chair, member):
+        score(m, first, 1, comment=payload)
+        score(m, second, 3)
+    score(third, first, 3)
+    decisions.consolidate_call(call, actor=ev["coordinator"])
+    decision = decisions.record_decision(
+        call,
+        number="Nr. <b>1</b>",
+        decided_on=to_riga(utcnow()).date(),
+        file_data=sample_pdf(),
+        filename="l.pdf",
+        outcomes={},
+        actor=ev["coordinator"],
+    )
+    text = _text(storage.read_file(decision.protocol_file))
+    squashed = "".join(text.split())
+    assert hits == []
+    assert "CANARY-SECRET" not in text
+    assert "root:" not in text  # /etc/passwd never made it in
+    assert "EXECUTED" not in text.replace('document.write("EXECUTED")', "")
+    assert "<script>" in squashed and "Nr.<b>1</b>" in squashed
