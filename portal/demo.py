@@ -692,7 +692,7 @@ def _seed_decided(call, apps: dict, users: dict, now) -> None:
         voting=VOTING,
         comments={"vangazi": {"youth_led": NO_YOUTH_COMMENT}},
     )
-    _decide(call, coordinator, "Nr. 12/2026", to_riga(now).date())
+    _decide(call, coordinator, "12/2026", to_riga(now).date())
 
 
 def _seed_published(call, apps: dict, users: dict) -> None:
@@ -717,7 +717,7 @@ def _seed_published(call, apps: dict, users: dict) -> None:
     evaluation.start_evaluation(call, actor=coordinator)
     _sign(members, users)
     _score_all(members, apps, users, PUBLISHED_SCORES, voting=_voting(AIZKRAUKLE_COMMITTEE))
-    _decide(call, coordinator, "Nr. 5/2026", to_riga(call.closes_at + timedelta(days=21)).date())
+    _decide(call, coordinator, "5/2026", to_riga(call.closes_at + timedelta(days=21)).date())
     publication.publish_results(call, actor=coordinator)
 
 

@@ -178,7 +178,7 @@ def test_decided_call_has_decision_ranking_and_protocol(demo_mode, fast_pdf, db)
     demo.seed()
     call = db_scalar(sa.select(Call).where(Call.status == "decided"))
     decision = db_scalar(sa.select(Decision).where(Decision.call_id == call.id))
-    assert decision.number == "Nr. 12/2026" and len(decision.protocol_sha256) == 64
+    assert decision.number == "12/2026" and len(decision.protocol_sha256) == 64
     assert decision.file.content_type == "application/pdf"
     assert decision.decided_on >= call.closes_at.date()
 
@@ -255,7 +255,7 @@ def test_each_persona_finds_their_part(app, demo_mode, fast_pdf, db):
         f"/evaluation/calls/{decided.id}/protocol.pdf",
     )
     assert [overview.status_code, progress.status_code, results.status_code] == [200, 200, 200]
-    assert "Nr. 12/2026" in results.get_data(as_text=True)
+    assert "12/2026" in results.get_data(as_text=True)
     assert protocol.status_code == 200 and protocol.data.startswith(b"%PDF")
     (request,) = visit("sprints@demo.jip.lv", f"/applications/{waiting.id}")
     assert request.status_code == 200 and "Nav norādīti projekta partneri" in request.get_data(as_text=True)
@@ -282,7 +282,7 @@ def test_published_call_is_public_and_the_decided_one_is_not(app, demo_mode, fas
     assert data.project(funded.id)["participants_risk_planned"] == data.SMALL
 
     results = data.call_results(published)
-    assert results.decision.number == "Nr. 5/2026"
+    assert results.decision.number == "5/2026"
     assert results.decision.decided_on >= published.closes_at.date()
     assert [r["title"] for r in results.funded] == ["Forumteātris pret kavējumiem"]
     assert [r["title"] for r in results.reserve] == ["Kokneses jauniešu podkāsts"]
@@ -307,7 +307,7 @@ def test_published_call_is_public_and_the_decided_one_is_not(app, demo_mode, fas
     assert [listing.status_code, page.status_code, project.status_code] == [200, 200, 200]
     assert published.title in listing.get_data(as_text=True)
     assert decided.title not in listing.get_data(as_text=True)
-    assert "Nr. 5/2026" in page.get_data(as_text=True)
+    assert "5/2026" in page.get_data(as_text=True)
     assert "&lt;5" in project.get_data(as_text=True)
     assert client.get(f"/results/{decided.id}").status_code == 404
     # The Ropaži coordinator can still publish the decided call ("Publish the results").

@@ -286,10 +286,10 @@ def test_recording_the_decision(client, login_as, consolidated):
     ).all()
     assert sorted(m.recipient for m in mails) == sorted(u.email for u in ev["applicants"])
     decision = db.session.scalar(sa.select(Decision).where(Decision.call_id == call.id))
-    assert decision.number == "Nr. 5 (prot. 2, 3.§)" and decision.decided_on == today()
+    assert decision.number == "5 (prot. 2, 3.§)" and decision.decided_on == today()
 
     html = text(client.get(f"/evaluation/calls/{call.id}/results"))
-    assert "Council decision No. Nr. 5 (prot. 2, 3.§)" in html
+    assert "Council decision No. 5 (prot. 2, 3.§)" in html
     assert decision.protocol_sha256 in html
     assert "Status now" in html and "Cancel the funding" in html
 
@@ -337,7 +337,7 @@ def test_the_national_administrator_downloads_the_stored_protocol(app, decided):
     log_in(admin, national_admin())
     call_id = decided["call"].id
     html = text(admin.get(f"/evaluation/calls/{call_id}/results"))
-    assert "Council decision No. Nr. 3" in html
+    assert "Council decision No. 3" in html
     assert 'action="/evaluation/calls/' not in html  # no buttons for someone who does not coordinate
     assert admin.get(f"/evaluation/calls/{call_id}/protocol.pdf").status_code == 200
     assert admin.get(f"/evaluation/calls/{call_id}/decision.pdf").status_code == 200

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -270,7 +271,8 @@ def record_decision(
         raise WorkflowError(str(_l("Finish the administrative check of every application first.")))
     if any(a.status == ApplicationStatus.ADMISSIBLE for a in received):
         raise WorkflowError(str(_l("Consolidate the scores first.")))
-    number = (number or "").strip()
+    # The pages write "Nr. 12/2026" themselves: a typed "Nr." or "No." in front is not repeated.
+    number = re.sub(r"^(nr|no)\.?\s*", "", (number or "").strip(), flags=re.IGNORECASE).strip()
     if not number:
         raise WorkflowError(str(_l("Give the decision's number.")), field="number")
     if decided_on is None or decided_on > to_riga(now).date():
