@@ -124,7 +124,7 @@ def test_a_member_sees_their_own_state_per_application_and_nobody_elses(as_user)
     score(second, one, 3, submit=False)
 
     page = Page(text(as_user(second.user).get(f"/evaluation/calls/{setup['call'].id}")))
-    cells = [r.text for r in page.find("tr")][1:]
+    cells = [card.text for card in page.find("li", class_="card")]
     assert len(cells) == 2
     assert one.organisation.name in cells[0] and "Draft scores" in cells[0]  # their own draft
     assert "Recused" not in cells[0]  # the first member's recusal is not theirs
