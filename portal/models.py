@@ -9,6 +9,7 @@ from portal.applications.models import (
     BudgetLine,
 )
 from portal.calls.models import Call, CallCriterion
+from portal.contracts.models import Amendment, Contract, ContractCounter, ContractTemplate
 from portal.core.audit import AuditEvent
 from portal.core.mail import OutboxMessage
 from portal.core.storage import StoredFile
@@ -25,6 +26,7 @@ from portal.evaluation.models import (
 )
 from portal.municipalities.models import Municipality
 from portal.organisations.models import Invitation, Organisation
+from portal.payments.models import PayingAccount, Payment, PaymentExport, Recovery
 from portal.programmes.models import (
     CriterionTemplate,
     Programme,
@@ -36,6 +38,14 @@ from portal.programmes.models import (
 )
 
 __all__ = [
+    "Amendment",
+    "Contract",
+    "ContractCounter",
+    "ContractTemplate",
+    "PayingAccount",
+    "Payment",
+    "PaymentExport",
+    "Recovery",
     "Application",
     "ApplicationActivity",
     "ApplicationVersion",
