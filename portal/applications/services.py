@@ -308,7 +308,7 @@ def withdraw_application(application: Application, *, actor, reason: str | None 
     transition(WORKFLOW, application, "withdraw", actor, reason)
     application.withdrawn_at = utcnow()
     db.session.flush()
-    if before == ApplicationStatus.FUNDED:
+    if before in (ApplicationStatus.FUNDED, ApplicationStatus.CONTRACT_SENT):
         from portal.evaluation.services.decisions import after_withdrawal  # evaluation builds on applications
 
         after_withdrawal(application, before)

@@ -90,6 +90,7 @@ WITHDRAWABLE = (
     ApplicationStatus.SCORED,
     ApplicationStatus.RESERVE,
     ApplicationStatus.FUNDED,
+    ApplicationStatus.CONTRACT_SENT,
 )
 
 TRANSITIONS = {
@@ -128,12 +129,29 @@ TRANSITIONS = {
         "offer_funding": Transition(ApplicationStatus.FUNDED, COORDINATOR_OR_SYSTEM, _l("Offer funding")),
     },
     ApplicationStatus.FUNDED: {
+        # --- contracts (issue 7) ---
+        "send_contract": Transition(ApplicationStatus.CONTRACT_SENT, COORDINATOR, _l("Send the contract")),
         "cancel_funding": Transition(
             ApplicationStatus.NOT_FUNDED,
             COORDINATOR_OR_SYSTEM,
             _l("Cancel the funding"),
             requires_reason=True,
         ),
+    },
+    ApplicationStatus.CONTRACT_SENT: {
+        "sign_contract": Transition(
+            ApplicationStatus.CONTRACT_SIGNED, COORDINATOR, _l("Confirm the signatures")
+        ),
+        # Not signed in time: the place goes to the reserve list (evaluation's offer_next_reserve).
+        "cancel_funding": Transition(
+            ApplicationStatus.NOT_FUNDED,
+            COORDINATOR_OR_SYSTEM,
+            _l("Cancel the funding"),
+            requires_reason=True,
+        ),
+    },
+    ApplicationStatus.CONTRACT_SIGNED: {
+        "start": Transition(ApplicationStatus.IN_PROGRESS, COORDINATOR_OR_SYSTEM, _l("Start the project")),
     },
 }
 for _status in WITHDRAWABLE:

@@ -71,6 +71,7 @@ APPLICATION_EXPECTED = {
     (A.RESERVE, "withdraw"): (A.WITHDRAWN, {APPLICANT}),
     (A.FUNDED, "cancel_funding"): (A.NOT_FUNDED, {COORDINATOR, SYSTEM}),
     (A.FUNDED, "withdraw"): (A.WITHDRAWN, {APPLICANT}),
+    (A.FUNDED, "send_contract"): (A.CONTRACT_SENT, {COORDINATOR}),  # issue 7 starts here
 }
 EVALUATION_STATUSES = (A.SUBMITTED, A.CLARIFICATION_REQUESTED, A.ADMISSIBLE, A.SCORED, A.RESERVE, A.FUNDED)
 APPLICATION_ACTIONS = sorted({action for steps in APPLICATION_TRANSITIONS.values() for action in steps})

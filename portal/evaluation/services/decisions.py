@@ -477,7 +477,8 @@ def cancel_funding(application: Application, reason: str, *, actor=None) -> Appl
 
 
 def after_withdrawal(application: Application, from_status: str) -> Application | None:
-    """A funded application was withdrawn: its place goes to the next reserve application."""
-    if from_status != ApplicationStatus.FUNDED:
+    """A funded application was withdrawn (before its contract was signed): its place goes to the next
+    reserve application."""
+    if from_status not in (ApplicationStatus.FUNDED, ApplicationStatus.CONTRACT_SENT):
         return None
     return offer_next_reserve(application.call, actor=None, because=application)
