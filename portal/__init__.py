@@ -84,6 +84,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     cli.init_app(app)
     from portal.calls.cli import calls_cli
+    from portal.contracts.cli import contracts_cli
     from portal.evaluation.cli import evaluation_cli
     from portal.programmes.cli import programmes_cli, quotas_cli
 
@@ -91,4 +92,5 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.cli.add_command(programmes_cli)
     app.cli.add_command(calls_cli)
     app.cli.add_command(evaluation_cli)
+    app.cli.add_command(contracts_cli)
     return app

@@ -88,3 +88,14 @@ def test_an_unsigned_contract_lapses_and_the_reserve_is_offered_once(funded, con
     assert contract.application.status == ApplicationStatus.NOT_FUNDED
     assert reserve.status == ApplicationStatus.FUNDED
     assert signing.lapse_unsigned() == 0
+
+
+def test_the_cli_lets_overdue_contracts_lapse_once(app, funded, contract):
+    signing.send_contract(
+        contract, actor=funded["coordinator"], sign_days=1, now=utcnow() - timedelta(days=10)
+    )
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["contracts", "lapse-unsigned"])
+    assert result.exit_code == 0, result.output
+    assert "lapsed 1" in result.output and contract.status == ContractStatus.LAPSED
+    assert "lapsed 0" in runner.invoke(args=["contracts", "lapse-unsigned"]).output
