@@ -485,3 +485,25 @@ def score(member, application, values, *, submit: bool = True, comment: str = "P
     if submit:
         scoring.submit_scores(sheet, actor=user)
     return sheet
+
+
+def decided_call(applications: int = 2, *, funded: int = 1, scores=(3, 2)):
+    """Return evaluation_call(...) after scoring (`scores`: every member's score per application, in
+    order), consolidation and the council's decision as proposed: the best `funded` are funded."""
+    from portal.evaluation.services import decisions
+
+    ev = evaluation_call(applications, projects=funded, quota=funded)
+    for member in ev["committee"]["members"]:
+        for application, value in zip(ev["applications"], scores, strict=True):
+            score(member, application, value)
+    decisions.consolidate_call(ev["call"], actor=ev["coordinator"])
+    decisions.record_decision(
+        ev["call"],
+        number="3/2026",
+        decided_on=utcnow().date(),
+        file_data=sample_pdf(),
+        filename="l.pdf",
+        outcomes={},
+        actor=ev["coordinator"],
+    )
+    return ev

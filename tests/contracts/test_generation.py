@@ -19,7 +19,6 @@ from portal.core.audit import AuditEvent
 from portal.core.pdf import sha256
 from portal.core.timeutil import to_riga, utcnow
 from portal.core.workflow import TransitionDenied, WorkflowError
-from portal.evaluation.services import decisions
 from portal.extensions import db as _db
 from tests import factories
 
@@ -36,20 +35,7 @@ def _text(data: bytes) -> str:
 def funded(db):
     """A decided call with one funded application (the other on the reserve list), like the fixture in
     test_numbering_and_payments.py; the funded one has Latvian letters in its names and a contract."""
-    ev = factories.evaluation_call(2, projects=1, quota=1)
-    for member in ev["committee"]["members"]:
-        factories.score(member, ev["applications"][0], 3)
-        factories.score(member, ev["applications"][1], 2)
-    decisions.consolidate_call(ev["call"], actor=ev["coordinator"])
-    decisions.record_decision(
-        ev["call"],
-        number="3/2026",
-        decided_on=utcnow().date(),
-        file_data=factories.sample_pdf(),
-        filename="l.pdf",
-        outcomes={},
-        actor=ev["coordinator"],
-    )
+    ev = factories.decided_call(2, funded=1, scores=(3, 2))
     application = ev["applications"][0]
     application.title = TITLE
     application.organisation.name = ORG_NAME

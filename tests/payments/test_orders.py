@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 from lxml import etree
 
 from portal.contracts import services as contracts
@@ -20,7 +21,6 @@ from portal.core.audit import AuditEvent
 from portal.core.storage import read_file
 from portal.core.timeutil import to_riga, utcnow
 from portal.core.workflow import TransitionDenied, WorkflowError
-from portal.evaluation.services import decisions
 from portal.extensions import db as _db
 from portal.payments import orders
 from portal.payments import services as payments
@@ -37,20 +37,7 @@ DEBTOR_IBAN = "LV62HABA0551234567890"
 def funded(db):
     """A decided call with two funded applications, signed contracts, approved advances and the
     municipality's paying account."""
-    ev = factories.evaluation_call(2, projects=2, quota=2)
-    for member in ev["committee"]["members"]:
-        factories.score(member, ev["applications"][0], 3)
-        factories.score(member, ev["applications"][1], 3)
-    decisions.consolidate_call(ev["call"], actor=ev["coordinator"])
-    decisions.record_decision(
-        ev["call"],
-        number="3/2026",
-        decided_on=utcnow().date(),
-        file_data=factories.sample_pdf(),
-        filename="l.pdf",
-        outcomes={},
-        actor=ev["coordinator"],
-    )
+    ev = factories.decided_call(2, funded=2, scores=(3, 3))
     ev["applications"][0].organisation.iban = "LV25UNLA0050014356789"  # SEB: BIC known
     ev["applications"][0].organisation.name = "Biedrība “Ūdensrožu jaunieši”"
     ev["contracts"], ev["advances"] = [], []
@@ -173,7 +160,7 @@ def test_a_missing_or_invalid_paying_account_is_refused(funded):
     assert "BIC" in refused.value.message
     _db.session.delete(account)
     _db.session.flush()
-    with pytest.raises(WorkflowError) as refused:
+    with force_locale("en"), pytest.raises(WorkflowError) as refused:
         _export(funded)
     assert "paying account" in refused.value.message
 
@@ -181,7 +168,7 @@ def test_a_missing_or_invalid_paying_account_is_refused(funded):
 def test_a_planned_or_paid_payment_or_anothers_cannot_be_exported(funded):
     coordinator, muni_id = funded["coordinator"], funded["muni"].id
     final = payments.payments_of(funded["contracts"][0])["final"]
-    with pytest.raises(WorkflowError, match="approved"):
+    with force_locale("en"), pytest.raises(WorkflowError, match="approved"):
         orders.export_pain001(muni_id, [final.id], actor=coordinator)
     paid = funded["advances"][1]
     payments.mark_paid(paid, paid_on=date.today(), bank_reference="X-1", actor=coordinator)
