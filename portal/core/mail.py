@@ -55,6 +55,14 @@ class OutboxMessage(db.Model):
     attachment_file_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
 
 
+SUBJECT_MAX = 300  # the column's length; a subject quoting a long title is shortened, never refused
+
+
+def _fit(text: str, limit: int) -> str:
+    """Shorten text to `limit` characters, ending with "…" when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def queue_email(
     recipient: str, template: str, *, locale: str = "lv", attachments: list | None = None, **context
 ) -> OutboxMessage:
@@ -76,7 +84,7 @@ def queue_email(
         raise ValueError(f"emails/{template}.txt must start with a 'Subject:' line")
     message = OutboxMessage(
         recipient=recipient,
-        subject=first.removeprefix("Subject:").strip(),
+        subject=_fit(first.removeprefix("Subject:").strip(), SUBJECT_MAX),
         body_text=body.lstrip("\n"),
         body_html=html,
         locale=locale,

@@ -260,3 +260,14 @@ def test_concurrent_senders_on_postgresql_never_send_a_message_twice(app):
         with app.app_context():
             db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
             db.session.commit()
+
+
+def test_a_subject_quoting_a_long_title_is_shortened_not_refused(app, db):
+    """A 300-character title quoted in a subject must still fit the subject column (found by the E3
+    probe on PostgreSQL, which enforces VARCHAR lengths)."""
+    message = queue_email(
+        "gars@example.lv", "admin_workflow_example", locale="en", title="Ā" * 300, status="x", amount=1
+    )
+    db.session.flush()
+    assert len(message.subject) == 300 and message.subject.endswith("…")
+    assert message.subject.startswith("Status changed: ĀĀĀ")
