@@ -113,6 +113,11 @@ class Application(TimestampMixin, db.Model):
         )
 
     @property
+    def latest_version(self) -> ApplicationVersion | None:
+        """The last frozen version (the submission, or the answer to a clarification)."""
+        return self.versions[-1] if self.versions else None
+
+    @property
     def budget_total(self) -> Decimal:
         return sum((line.amount for line in self.budget_lines), Decimal("0.00"))
 

@@ -3,8 +3,9 @@ with a PDF, withdraw it. Callers commit."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask_babel import force_locale
@@ -260,19 +261,44 @@ def render_version_pdf(version: ApplicationVersion, *, actor, locale: str = "lv"
     )
 
 
+def frozen_values(data: dict) -> dict:
+    """Turn a frozen version's JSON back into dates and amounts for display."""
+    values = dict(data or {})
+    for name in ("start_date", "end_date"):
+        if isinstance(values.get(name), str):
+            with contextlib.suppress(ValueError):
+                values[name] = date.fromisoformat(values[name])
+    budget = {}
+    for category, amount in (values.get("budget") or {}).items():
+        try:
+            budget[category] = Decimal(str(amount)) if amount is not None else None
+        except (InvalidOperation, ValueError):
+            budget[category] = None
+    values["budget"] = budget
+    return values
+
+
+def record_staff_read(
+    application: Application, *, actor, action: str = "application.viewed", **after
+) -> None:
+    """Write a read of the application by anyone but its applicant to the audit trail (DESIGN §6, F5)."""
+    if _is_member(actor, application.organisation_id):
+        return
+    audit.record(
+        action,
+        actor=actor,
+        obj=application,
+        municipality_id=application.call.municipality_id,
+        organisation_id=application.organisation_id,
+        after=after or None,
+    )
+
+
 def read_version_pdf(application: Application, version: ApplicationVersion, *, actor) -> tuple[bytes, str]:
     """Return a frozen version's PDF and its file name; a read by anyone but the applicant's members is
     written to the audit trail (QUALITY F5)."""
     data = storage.read_file(version.pdf_file)
-    if not _is_member(actor, application.organisation_id):
-        audit.record(
-            "application.pdf_downloaded",
-            actor=actor,
-            obj=application,
-            municipality_id=application.call.municipality_id,
-            organisation_id=application.organisation_id,
-            after={"version": version.number},
-        )
+    record_staff_read(application, actor=actor, action="application.pdf_downloaded", version=version.number)
     return data, version.pdf_file.filename or f"application-{application.id}-v{version.number}.pdf"
 
 

@@ -27,7 +27,6 @@ from jinja2 import StrictUndefined, TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
-from portal.applications.models import ApplicationVersion
 from portal.calls.permissions import can_manage_call
 from portal.contracts.models import Contract, ContractStatus, ContractTemplate
 from portal.contracts.words import amount_in_words
@@ -186,15 +185,6 @@ def _representative_name(org) -> str:
     return members[0].user.full_name if members else ""
 
 
-def latest_version(application) -> ApplicationVersion | None:
-    return db.session.scalar(
-        sa.select(ApplicationVersion)
-        .where(ApplicationVersion.application_id == application.id)
-        .order_by(ApplicationVersion.number.desc())
-        .limit(1)
-    )
-
-
 @dataclass
 class _Facts:
     number: str
@@ -284,7 +274,7 @@ def _preview_facts(application) -> _Facts:
 def _render(application, body: str, facts: _Facts, *, preview: bool) -> bytes:
     values = contract_values(application, facts)
     paragraphs = render_body(body, values)
-    version = latest_version(application)
+    version = application.latest_version
     return render_pdf(
         PDF_TEMPLATE,
         locale="lv",

@@ -8,9 +8,7 @@ store what parses and report the rest, so nothing typed is ever thrown away (QUA
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, abort, url_for
 from flask_babel import gettext as _
@@ -29,7 +27,7 @@ from portal.applications.forms import (
     STEP_BY_SLUG,
     STEPS,
 )
-from portal.applications.models import BUDGET_CATEGORIES, Application, ApplicationVersion
+from portal.applications.models import BUDGET_CATEGORIES, Application
 from portal.applications.services import DraftConflict, changed_values, save_draft
 from portal.applications.workflow import ApplicationStatus
 from portal.calls.models import Call
@@ -112,23 +110,6 @@ def clarification_of(application: Application):
 
 
 # --- presenting values ----------------------------------------------------------------------------
-
-
-def _typed(values: dict) -> dict:
-    """Turn a frozen version's JSON back into dates and amounts for display."""
-    typed = dict(values)
-    for name in ("start_date", "end_date"):
-        if isinstance(typed.get(name), str):
-            with contextlib.suppress(ValueError):
-                typed[name] = date.fromisoformat(typed[name])
-    budget = {}
-    for category, amount in (typed.get("budget") or {}).items():
-        try:
-            budget[category] = Decimal(str(amount))
-        except (InvalidOperation, ValueError):
-            budget[category] = None
-    typed["budget"] = budget
-    return typed
 
 
 def _category_label(programme, code: str) -> str:
@@ -280,10 +261,6 @@ def _save(application, values, expected_version):
 def _row_number(raw: str | None) -> int | None:
     """The row a "Remove" button names (its value is the row's place in the form)."""
     return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 4 else None
-
-
-def _latest_version(application: Application) -> ApplicationVersion | None:
-    return application.versions[-1] if application.versions else None
 
 
 # The route modules register themselves on `bp` when imported.

@@ -40,7 +40,6 @@ from portal.applications.services import (
 from portal.applications.views import (
     _application,
     _conflict_items,
-    _latest_version,
     _merge,
     _not_editable,
     _problem_items,
@@ -358,7 +357,7 @@ def submit(application_id: int):
 @login_required
 def confirmation(application_id: int):
     application = _application(application_id)
-    version = _latest_version(application)
+    version = application.latest_version
     if version is None:
         return redirect(url_for(".show", application_id=application.id))
     return render_template("applications/confirmation.html", application=application, version=version)

@@ -25,14 +25,14 @@ from portal.applications.services import (
     applications_of,
     clarification_open,
     form_values,
+    frozen_values,
     read_version_pdf,
+    record_staff_read,
     start_application,
     withdraw_application,
 )
 from portal.applications.views import (
     _application,
-    _latest_version,
-    _typed,
     bp,
     can_read_application,
     clarification_of,
@@ -56,18 +56,13 @@ from portal.organisations.models import Organisation
 def show(application_id: int):
     application = _application(application_id, can_read_application)
     member = permissions.is_member(current_user, application)
-    version = _latest_version(application)
+    version = application.latest_version
     if not member:
-        # Every read of an application by staff is in the audit trail (DESIGN §6, QUALITY F5).
-        audit.record(
-            "application.viewed",
-            actor=current_user,
-            obj=application,
-            municipality_id=application.call.municipality_id,
-            organisation_id=application.organisation_id,
-        )
+        record_staff_read(application, actor=current_user)
         db.session.commit()
-    values = _typed(version.data) if version is not None else (form_values(application) if member else None)
+    values = (
+        frozen_values(version.data) if version is not None else (form_values(application) if member else None)
+    )
     sentence, link, link_text = next_step(application) if member else (None, None, None)
     status = ApplicationStatus(application.status)
     result = _decided_result(application) if member else None

@@ -11,9 +11,7 @@ Every "no" is 404: a recused member learns nothing about the application or its 
 
 from __future__ import annotations
 
-import contextlib
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -23,12 +21,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.applications.forms import ACTIVITY_LABELS, BUDGET_LABELS, LABELS, STEPS
 from portal.applications.models import Application
-from portal.applications.services import read_version_pdf
+from portal.applications.services import frozen_values, read_version_pdf, record_staff_read
 from portal.applications.workflow import ApplicationStatus
 from portal.calls.models import Call
 from portal.calls.permissions import can_manage_call
 from portal.calls.workflow import CallStatus
-from portal.core import audit, uploads
+from portal.core import uploads
 from portal.core.access import get_or_404
 from portal.core.forms import attach_error, committed
 from portal.core.i18n import current_language
@@ -45,6 +43,7 @@ from portal.evaluation.forms.scoring import (
     score_sheet_form,
 )
 from portal.evaluation.models import ScoreSheet
+from portal.evaluation.rules import max_total
 from portal.evaluation.services import decisions, scoring
 from portal.evaluation.views import bp
 from portal.evaluation.workflow import WORKFLOW as SHEET_WORKFLOW
@@ -65,27 +64,6 @@ def _member(application: Application):
     return queries.member_for(current_user, application.call_id)
 
 
-def _latest_version(application: Application):
-    return application.versions[-1] if application.versions else None
-
-
-def _display_values(data: dict) -> dict:
-    """Turn a frozen version's JSON back into dates and amounts for reading."""
-    values = dict(data or {})
-    for name in ("start_date", "end_date"):
-        if isinstance(values.get(name), str):
-            with contextlib.suppress(ValueError):
-                values[name] = date.fromisoformat(values[name])
-    budget = {}
-    for category, amount in (values.get("budget") or {}).items():
-        try:
-            budget[category] = Decimal(str(amount)) if amount is not None else None
-        except (InvalidOperation, ValueError):
-            budget[category] = None
-    values["budget"] = budget
-    return values
-
-
 def _weighted_total(criteria, values: dict) -> Decimal:
     """Σ weight × level over the criteria that have one ({criterion id: "0".."3", 0–3 or None})."""
     total = Decimal("0")
@@ -94,10 +72,6 @@ def _weighted_total(criteria, values: dict) -> Decimal:
         if value is not None and str(value) in LEVELS:  # a refused input counts as nothing
             total += criterion.weight * int(value)
     return total
-
-
-def _max_total(criteria) -> Decimal:
-    return sum((3 * c.weight for c in criteria), Decimal("0"))
 
 
 def _sheet_total(sheet: ScoreSheet, criteria) -> Decimal:
@@ -126,7 +100,7 @@ def _render_sheet(application: Application, form, *, status: int = 200, error_ti
         reopened = next(
             (c for c in reversed(list(history(SHEET_WORKFLOW, sheet))) if c.action == "reopen"), None
         )
-    version = _latest_version(application)
+    version = application.latest_version
     if editable:
         current = {c.id: form[score_name(c)].data for c in criteria}
     else:
@@ -145,10 +119,10 @@ def _render_sheet(application: Application, form, *, status: int = 200, error_ti
         editable=editable,
         reopened=reopened,
         version=version,
-        values=_display_values(version.data) if version is not None else None,
+        values=frozen_values(version.data) if version is not None else None,
         programme=call.programme,
         total=_weighted_total(criteria, current),
-        max_total=_max_total(criteria),
+        max_total=max_total(criteria),
         scores_by_criterion={s.criterion_id: s for s in sheet.scores} if sheet is not None else {},
         others=others,
         other_totals={s.id: _sheet_total(s, criteria) for s in others},
@@ -208,14 +182,7 @@ def score_application(application_id: int):
         # Refused (a stale copy, or scoring has finished): the input stays; pressing Save again keeps it.
         _set_version(form, _stored_version(application))
         return _render_sheet(application, form, status=409)
-    # Every read of an application by staff is in the audit trail (QUALITY F5).
-    audit.record(
-        "application.viewed",
-        actor=current_user,
-        obj=application,
-        municipality_id=application.call.municipality_id,
-        organisation_id=application.organisation_id,
-    )
+    record_staff_read(application, actor=current_user)  # every staff read is audited (QUALITY F5)
     db.session.commit()
     sheet = queries.sheet(_member(application).id, application.id)
     form = score_sheet_form(criteria, locale, sheet=sheet, formdata=None)
@@ -343,7 +310,7 @@ def autosave_scores(application_id: int):
 def application_pdf(application_id: int):
     """The PDF of the latest submitted version, for a member who may open the application."""
     application = _application(application_id)
-    version = _latest_version(application)
+    version = application.latest_version
     if version is None or version.pdf_file is None:
         abort(404)
     data, filename = read_version_pdf(application, version, actor=current_user)
