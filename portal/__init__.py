@@ -57,8 +57,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from portal.applications.attachments import bp as attachments_bp
     from portal.applications.views import bp as applications_bp
     from portal.calls.views import bp as calls_bp
+    from portal.contracts.views import bp as contracts_bp
     from portal.evaluation.views import bp as evaluation_bp
     from portal.organisations.views import bp as organisations_bp
+    from portal.payments.views import bp as payments_bp
     from portal.programmes.views import bp as programmes_bp
     from portal.public.views import bp as public_bp
 
@@ -71,6 +73,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.register_blueprint(applications_bp, url_prefix="/applications")
     app.register_blueprint(attachments_bp, url_prefix="/applications")
     app.register_blueprint(evaluation_bp, url_prefix="/evaluation")
+    app.register_blueprint(contracts_bp, url_prefix="/contracts")
+    app.register_blueprint(payments_bp, url_prefix="/payments")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
     from portal.core import mail as outbox

@@ -507,3 +507,49 @@ def decided_call(applications: int = 2, *, funded: int = 1, scores=(3, 2)):
         actor=ev["coordinator"],
     )
     return ev
+
+
+CONTRACT_STEPS = ("draft", "sent", "signed_by_applicant", "signed", "advance_approved", "advance_paid")
+
+
+def contract_in(step: str = "draft", ev=None):
+    """Return (contract, ev): the funded application of `decided_call()` (or of `ev`) with its contract
+    taken to `step` (CONTRACT_STEPS) through the services. The contract's PDF is a sample file, not a
+    rendering (the rendering has its own tests)."""
+    from portal.contracts import services, signing
+    from portal.core import storage
+    from portal.payments import services as payments
+
+    ev = ev or decided_call(2, funded=1, scores=(3, 2))
+    coordinator, representative = ev["coordinator"], ev["applicants"][0]
+    contract = services.create_contract(ev["applications"][0], actor=coordinator)
+    stored = storage.save_file(sample_pdf(), filename="ligums.pdf", content_type="application/pdf")
+    contract.pdf_file_id, contract.pdf_sha256 = stored.id, stored.sha256
+    db.session.flush()
+    reached = CONTRACT_STEPS.index(step)
+    if reached >= 1:
+        signing.send_contract(contract, actor=coordinator, sign_days=10)
+    if reached >= 2:
+        signing.upload_signed(contract, sample_pdf(b"signed"), "parakstits.pdf", actor=representative)
+    if reached >= 3:
+        signing.countersign(contract, actor=coordinator)
+    advance = payments.payments_of(contract)["advance"]
+    if reached >= 4:
+        payments.approve_payment(advance, actor=coordinator)
+    if reached >= 5:
+        payments.mark_paid(advance, paid_on=utcnow().date(), bank_reference="SWED-0001", actor=coordinator)
+    db.session.flush()
+    return contract, ev
+
+
+def report_approved(contract, ev) -> None:
+    """Take a signed contract's application through the report statuses to "report approved" (the report
+    services of issue 8 do the same with their forms)."""
+    from portal.applications.workflow import WORKFLOW
+    from portal.core.workflow import transition
+
+    application = contract.application
+    transition(WORKFLOW, application, "start", ev["coordinator"])
+    transition(WORKFLOW, application, "submit_report", ev["applicants"][0])
+    transition(WORKFLOW, application, "approve_report", ev["coordinator"])
+    db.session.flush()

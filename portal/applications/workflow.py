@@ -82,6 +82,7 @@ CHECKERS = frozenset({"coordinator", "secretary"})  # the administrative and eli
 CHECKERS_OR_SYSTEM = CHECKERS | {"system"}
 COORDINATOR = frozenset({"coordinator"})
 COORDINATOR_OR_SYSTEM = frozenset({"coordinator", "system"})
+NATIONAL_OR_SYSTEM = frozenset({"national_admin", "system"})
 WITHDRAWABLE = (
     ApplicationStatus.DRAFT,
     ApplicationStatus.SUBMITTED,
@@ -152,6 +153,40 @@ TRANSITIONS = {
     },
     ApplicationStatus.CONTRACT_SIGNED: {
         "start": Transition(ApplicationStatus.IN_PROGRESS, COORDINATOR_OR_SYSTEM, _l("Start the project")),
+        "terminate": Transition(
+            ApplicationStatus.TERMINATED, COORDINATOR, _l("Terminate the contract"), requires_reason=True
+        ),
+    },
+    ApplicationStatus.IN_PROGRESS: {
+        # --- closing reports (issue 8) ---
+        "submit_report": Transition(ApplicationStatus.REPORT_SUBMITTED, APPLICANT, _l("Submit the report")),
+        "terminate": Transition(
+            ApplicationStatus.TERMINATED, COORDINATOR, _l("Terminate the contract"), requires_reason=True
+        ),
+    },
+    ApplicationStatus.REPORT_SUBMITTED: {
+        "return_report": Transition(
+            ApplicationStatus.REPORT_RETURNED, COORDINATOR, _l("Return for correction"), requires_reason=True
+        ),
+        "approve_report": Transition(
+            ApplicationStatus.REPORT_APPROVED, COORDINATOR, _l("Approve the report")
+        ),
+    },
+    ApplicationStatus.REPORT_RETURNED: {
+        "submit_report": Transition(
+            ApplicationStatus.REPORT_SUBMITTED, APPLICANT, _l("Submit the corrected report")
+        ),
+        "terminate": Transition(
+            ApplicationStatus.TERMINATED, COORDINATOR, _l("Terminate the contract"), requires_reason=True
+        ),
+    },
+    ApplicationStatus.REPORT_APPROVED: {
+        "forward": Transition(
+            ApplicationStatus.FORWARDED, COORDINATOR_OR_SYSTEM, _l("Forward to the programme")
+        ),
+    },
+    ApplicationStatus.FORWARDED: {
+        "close": Transition(ApplicationStatus.CLOSED, NATIONAL_OR_SYSTEM, _l("Acknowledge and close")),
     },
 }
 for _status in WITHDRAWABLE:
@@ -176,6 +211,8 @@ def roles_for(application, actor) -> set[str]:
 
     if is_secretary(actor, application.call_id):
         roles.add("secretary")
+    if actor.is_national_admin:
+        roles.add("national_admin")
     return roles
 
 

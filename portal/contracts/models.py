@@ -130,6 +130,14 @@ class AmendmentStatus(StrEnum):
     APPROVED = "approved"
     REFUSED = "refused"
 
+    @property
+    def label(self):
+        return {
+            AmendmentStatus.REQUESTED: lazy_pgettext("amendment", "Requested"),
+            AmendmentStatus.APPROVED: lazy_pgettext("amendment", "Approved"),
+            AmendmentStatus.REFUSED: lazy_pgettext("amendment", "Refused"),
+        }[self]
+
 
 class Amendment(db.Model):
     """A change the applicant asks for (dates within the programme's limits, activities; never the amount
