@@ -40,6 +40,19 @@ ACCOUNTS = [
     ("teatris@demo.jip.lv", "Anna Jansone", Role.APPLICANT, None, "teatris"),
     ("koknese@demo.jip.lv", "Mārtiņš Kalns", Role.APPLICANT, None, "koknese"),
     ("plavinas@demo.jip.lv", "Zane Rozīte", Role.APPLICANT, None, "plavinas"),
+    # Rīga (issue 7): a decided call whose funded projects show contracts and payments in every state.
+    ("koordinators@riga.demo.jip.lv", "Inese Kalnača", Role.COORDINATOR, "0001000", None),
+    ("vertetajs1@riga.demo.jip.lv", "Pēteris Vanags", Role.EVALUATOR, "0001000", None),
+    ("vertetajs2@riga.demo.jip.lv", "Agnese Strautiņa", Role.EVALUATOR, "0001000", None),
+    ("kvartals@riga.demo.jip.lv", "Raivis Sproģis", Role.APPLICANT, None, "kvartals"),
+    ("tilts@riga.demo.jip.lv", "Evija Dzene", Role.APPLICANT, None, "tilts"),
+    ("parks@riga.demo.jip.lv", "Kārlis Mednis", Role.APPLICANT, None, "parks"),
+    ("skatuve@riga.demo.jip.lv", "Sintija Auziņa", Role.APPLICANT, None, "skatuve"),
+    ("darbnica@riga.demo.jip.lv", "Oskars Grīnbergs", Role.APPLICANT, None, "darbnica"),
+    ("kompass@riga.demo.jip.lv", "Madara Lūse", Role.APPLICANT, None, "kompass"),
+    ("vilnis@riga.demo.jip.lv", "Gints Celmiņš", Role.APPLICANT, None, "vilnis"),
+    ("ritms@riga.demo.jip.lv", "Linda Ābele", Role.APPLICANT, None, "ritms"),
+    ("laiva@riga.demo.jip.lv", "Artūrs Putniņš", Role.APPLICANT, None, "laiva"),
 ]
 
 # What to try with an account (printed by `describe`).
@@ -54,6 +67,18 @@ NOTES = {
     "zibens@demo.jip.lv": "an application on the reserve list (versions 1 and 2)",
     "teatris@demo.jip.lv": "a funded project in the public register (/projects/)",
     "koknese@demo.jip.lv": "on the reserve list of a call with published results",
+    "koordinators@riga.demo.jip.lv": "contracts and payments in every state: /contracts/, /payments/,"
+    " /payments/orders (an approved advance to export), /payments/ledger",
+    "vertetajs1@riga.demo.jip.lv": "member of the Rīga committee (a call with published results)",
+    "kvartals@riga.demo.jip.lv": "a contract being prepared (draft: not sent yet)",
+    "tilts@riga.demo.jip.lv": "a contract to sign: download it and upload the signed file",
+    "parks@riga.demo.jip.lv": "a signed contract waiting for the coordinator's confirmation",
+    "skatuve@riga.demo.jip.lv": "a signed contract; the advance is approved, not yet paid",
+    "darbnica@riga.demo.jip.lv": "a project in progress (advance paid)",
+    "kompass@riga.demo.jip.lv": "a finished project: report approved, final payment approved",
+    "vilnis@riga.demo.jip.lv": "a finished project paid in full (advance and final payment)",
+    "ritms@riga.demo.jip.lv": "a contract that lapsed (not signed by its deadline)",
+    "laiva@riga.demo.jip.lv": "funded from the reserve list after a contract lapsed; no contract yet",
 }
 
 ORGANISATIONS = {
@@ -136,6 +161,96 @@ ORGANISATIONS = {
         "address": "Daugavas iela 7, Pļaviņas, Aizkraukles novads, LV-5120",
         "email": "info@plavinas.demo.jip.lv",
         "municipality": "0020000",
+    },
+    "kvartals": {
+        "name": "Biedrība \u201cKvartāla jaunieši\u201d",
+        "legal_form": LegalForm.ASSOCIATION,
+        "reg_number": "40008998803",
+        "iban": "LV13HABA0550000000011",
+        "bank_name": "Swedbank",
+        "address": "Avotu iela 12, Rīga, LV-1011",
+        "email": "info@kvartals.riga.demo.jip.lv",
+        "municipality": "0001000",
+    },
+    "tilts": {
+        "name": "Biedrība \u201cJauniešu tilts\u201d",
+        "legal_form": LegalForm.YOUTH_ORGANISATION,
+        "reg_number": "40008998818",
+        "iban": "LV56UNLA0550000000012",
+        "bank_name": "SEB banka",
+        "address": "Kalnciema iela 30, Rīga, LV-1046",
+        "email": "info@tilts.riga.demo.jip.lv",
+        "municipality": "0001000",
+    },
+    "parks": {
+        "name": "Biedrība \u201cGrīziņkalna parka jaunieši\u201d",
+        "legal_form": LegalForm.ASSOCIATION,
+        "reg_number": "40008998822",
+        "iban": "LV27PARX0550000000013",
+        "bank_name": "Citadele",
+        "address": "Pērnavas iela 5, Rīga, LV-1009",
+        "email": "info@parks.riga.demo.jip.lv",
+        "municipality": "0001000",
+    },
+    "skatuve": {
+        "name": "Biedrība \u201cJaunā skatuve\u201d",
+        "legal_form": LegalForm.ASSOCIATION,
+        "reg_number": "40008998837",
+        "iban": "LV17RIKO0550000000014",
+        "bank_name": "Luminor",
+        "address": "Lāčplēša iela 60, Rīga, LV-1011",
+        "email": "info@skatuve.riga.demo.jip.lv",
+        "municipality": "0001000",
+    },
+    "darbnica": {
+        "name": "Nodibinājums \u201cPurvciema jauniešu darbnīca\u201d",
+        "legal_form": LegalForm.FOUNDATION,
+        "reg_number": "40008998841",
+        "iban": "LV02HABA0550000000015",
+        "bank_name": "Swedbank",
+        "address": "Dzelzavas iela 40, Rīga, LV-1084",
+        "email": "info@darbnica.riga.demo.jip.lv",
+        "municipality": "0001000",
+    },
+    "kompass": {
+        "name": "Biedrība \u201cJauniešu kompass\u201d",
+        "legal_form": LegalForm.YOUTH_ORGANISATION,
+        "reg_number": "40008998856",
+        "iban": "LV45UNLA0550000000016",
+        "bank_name": "SEB banka",
+        "address": "Brīvības iela 100, Rīga, LV-1001",
+        "email": "info@kompass.riga.demo.jip.lv",
+        "municipality": "0001000",
+    },
+    "vilnis": {
+        "name": "Biedrība \u201cDaugavgrīvas vilnis\u201d",
+        "legal_form": LegalForm.ASSOCIATION,
+        "reg_number": "40008998860",
+        "iban": "LV16PARX0550000000017",
+        "bank_name": "Citadele",
+        "address": "Birzes iela 3, Rīga, LV-1016",
+        "email": "info@vilnis.riga.demo.jip.lv",
+        "municipality": "0001000",
+    },
+    "ritms": {
+        "name": "Biedrība \u201cImantas ritms\u201d",
+        "legal_form": LegalForm.ASSOCIATION,
+        "reg_number": "40008998875",
+        "iban": "LV06RIKO0550000000018",
+        "bank_name": "Luminor",
+        "address": "Zolitūdes iela 20, Rīga, LV-1029",
+        "email": "info@ritms.riga.demo.jip.lv",
+        "municipality": "0001000",
+    },
+    "laiva": {
+        "name": "Nodibinājums \u201cĶengaraga laiva\u201d",
+        "legal_form": LegalForm.FOUNDATION,
+        "reg_number": "40008998894",
+        "iban": "LV88HABA0550000000019",
+        "bank_name": "Swedbank",
+        "address": "Maskavas iela 250, Rīga, LV-1063",
+        "email": "info@laiva.riga.demo.jip.lv",
+        "municipality": "0001000",
     },
 }
 
@@ -527,7 +642,11 @@ DECISION_TEMPLATE = """{% extends "pdf/base.html" %}
 <p>Domes priekšsēdētājs (paraksts)</p>
 {% endblock %}
 """
-COUNCILS = {"0020000": "Aizkraukles novada pašvaldības dome", "0044000": "Ropažu novada pašvaldības dome"}
+COUNCILS = {
+    "0020000": "Aizkraukles novada pašvaldības dome",
+    "0044000": "Ropažu novada pašvaldības dome",
+    "0001000": "Rīgas valstspilsētas pašvaldības dome",
+}
 DECISION_LABELS = {"funded": "finansēt", "reserve": "rezerves saraksts", "not_funded": "nefinansēt"}
 
 
@@ -754,6 +873,291 @@ def _seed_evaluation(call, apps: dict, users: dict, now) -> None:
     _score(members[second], apps["zibens"], users[second], [3, 2, 3], submit=False)
 
 
+# --- Rīga: contracts and payments (issue 7) ---------------------------------------------------------
+
+RIGA = "0001000"
+RIGA_CALL_TITLE = "Rīgas jauniešu iniciatīvu projektu konkurss 2026"
+RIGA_COMMITTEE = [
+    ("koordinators@riga.demo.jip.lv", "chair"),
+    ("vertetajs1@riga.demo.jip.lv", "member"),
+    ("vertetajs2@riga.demo.jip.lv", "member"),
+]
+RIGA_PAYING_ACCOUNT = {
+    "name": "Rīgas valstspilsētas pašvaldība",
+    "iban": "LV20PARX0012345678901",  # fictional account at Citadele
+    "bic": "PARXLV22",
+    "reg_number": "90011524360",
+}
+# The applications in ranking order, each with the state its funded project reaches (the key is the
+# organisation's): the first seven show a contract in every state, "ritms" lapses (not signed in time)
+# and "laiva", put on the reserve list by the decision, is offered its place.
+RIGA_APPLICATIONS = {
+    "vilnis": {"title": "Daugavgrīvas jauniešu burāšanas skola"},  # paid in full
+    "kompass": {"title": "Karjeras kompass vidusskolēniem"},  # report approved, final approved
+    "darbnica": {"title": "Purvciema darbnīca pēc stundām"},  # in progress, advance paid
+    "skatuve": {"title": "Skolēnu teātris bez kavējumiem"},  # signed, advance approved
+    "parks": {"title": "Grīziņkalna vasaras iniciatīvas"},  # signed by the applicant
+    "tilts": {"title": "Tilts starp skolu un ielu"},  # sent, waiting for the signature
+    "kvartals": {"title": "Kvartāla jauniešu klubs"},  # draft contract
+    "ritms": {"title": "Imantas bungu ritms"},  # lapsed
+    "laiva": {"title": "Ķengaraga jauniešu laivu darbnīca"},  # reserve → funded
+}
+# Weighted averages 28.5 … 19.33, strictly falling, no two scores of a criterion two points apart.
+RIGA_SCORES = {
+    "vilnis": [[3, 3, 3, 3, 3, 3, 2], [3, 3, 3, 2, 3, 3, 3], [3, 3, 2, 3, 3, 3, 3]],
+    "kompass": [[3, 3, 3, 2, 3, 2, 3], [3, 2, 3, 3, 2, 3, 3], [3, 3, 3, 2, 2, 3, 2]],
+    "darbnica": [[3, 2, 3, 2, 2, 3, 2], [2, 3, 3, 2, 3, 2, 2], [3, 3, 2, 2, 2, 2, 3]],
+    "skatuve": [[2, 3, 2, 3, 2, 2, 2], [3, 2, 2, 2, 2, 3, 2], [2, 3, 3, 2, 2, 2, 2]],
+    "parks": [[2, 2, 3, 2, 2, 2, 3], [2, 3, 2, 2, 2, 2, 2], [3, 2, 2, 2, 2, 2, 2]],
+    "tilts": [[2, 2, 2, 2, 3, 2, 2], [2, 2, 2, 3, 2, 2, 2], [2, 2, 3, 2, 2, 2, 2]],
+    "kvartals": [[2, 2, 2, 2, 2, 2, 2], [2, 2, 2, 2, 2, 3, 2], [2, 2, 2, 2, 2, 2, 3]],
+    "ritms": [[2, 2, 2, 2, 2, 2, 2], [2, 2, 2, 2, 2, 2, 2], [2, 2, 2, 2, 2, 2, 2]],
+    "laiva": [[2, 2, 2, 2, 2, 2, 1], [2, 2, 2, 2, 2, 1, 2], [2, 2, 2, 2, 2, 2, 2]],
+}
+RIGA_RESERVE_REASON = (
+    "Konkursa nolikumā paredzēti astoņi projekti; projekts iekļauts rezerves sarakstā un saņems "
+    "finansējumu, ja kāds no atbalstītajiem projektiem atteiksies."
+)
+
+
+def _month_start(day: date, months: int = 0) -> date:
+    """The first day of the month `months` after the one that holds `day` (or after it, if `day` is not
+    the first)."""
+    from portal.applications.rules import add_months
+
+    first = day.replace(day=1)
+    return add_months(first if first == day else add_months(first, 1), months)
+
+
+def _period(start: date, months: int) -> dict:
+    from datetime import timedelta
+
+    from portal.applications.rules import add_months
+
+    return {"start_date": start, "end_date": add_months(start, months) - timedelta(days=1)}
+
+
+def _seed_riga(users: dict) -> None:
+    """The Rīga call of round 1: opened ~300 days ago, closed ~270 days ago, evaluated by the coordinator
+    (chair) and two evaluators, decided ~255 days ago (eight funded, one on the reserve list) and its
+    results published. Its projects show the contract and payment life cycle, one in each state (see
+    RIGA_APPLICATIONS); three ran in the first months after the decision (two have ended, one still runs),
+    the others start after their contracts are signed in the last weeks. Everything goes through the
+    services with past times where they take one (`now=`); an approval's time is moved back afterwards
+    the way the calls' closing times are."""
+    from datetime import timedelta
+
+    from portal.calls import services as calls
+    from portal.calls.models import Call
+    from portal.core.timeutil import to_riga
+    from portal.evaluation import services as evaluation
+    from portal.evaluation.services import decisions, publication
+    from portal.programmes.models import Programme
+
+    if db.session.scalar(sa.select(Call.id).where(Call.title == RIGA_CALL_TITLE)) is not None:
+        return
+    programme = db.session.scalar(sa.select(Programme).where(Programme.code == "pumpurs-jip"))
+    rnd = next(r for r in programme.rounds if r.number == 1)
+    now = utcnow().replace(microsecond=0)
+    riga = _municipality(RIGA)
+    coordinator = users["koordinators@riga.demo.jip.lv"]
+    orgs = {key: _organisation(key, users[_applicant_email(key)]) for key in RIGA_APPLICATIONS}
+
+    opens, closes, decided = now - timedelta(days=300), now - timedelta(days=270), now - timedelta(days=255)
+    call = calls.create_call(
+        rnd,
+        riga,
+        calls.CallData(
+            title=RIGA_CALL_TITLE,
+            description="Jauniešu iniciatīvu projekti priekšlaicīgas mācību pārtraukšanas mazināšanai "
+            "Rīgas apkaimēs.",
+            projects=len(RIGA_APPLICATIONS) - 1,
+            opens_at=opens,
+            closes_at=now + timedelta(days=1),
+            contact_name=coordinator.full_name,
+            contact_email=coordinator.email,
+            contact_phone="+371 67000000",
+        ),
+        actor=coordinator,
+    )
+    calls.publish_call(call, actor=coordinator, now=opens)
+
+    # Three projects ran right after the decision; the others start once their contracts are signed.
+    early = _month_start(to_riga(decided).date() + timedelta(days=20))
+    later = _month_start(to_riga(now).date() + timedelta(days=10))
+    periods = {
+        "vilnis": _period(early, 5),
+        "kompass": _period(early, 6),
+        "darbnica": _period(early, 12),
+        "ritms": _period(early, 9),
+        "skatuve": _period(later, 10),
+        "parks": _period(later, 9),
+        "tilts": _period(_month_start(later, 1), 12),
+        "kvartals": _period(_month_start(later, 1), 9),
+        "laiva": _period(_month_start(later, 2), 9),
+    }
+    apps = _apply_all(
+        call,
+        {key: overrides | periods[key] for key, overrides in RIGA_APPLICATIONS.items()},
+        orgs,
+        users,
+        first_at=closes - timedelta(days=4, hours=6),
+    )
+    call.closes_at = closes
+    calls.close_due_calls(closes + timedelta(minutes=1))
+
+    members = _committee(call, users, coordinator, RIGA_COMMITTEE)
+    for application in apps.values():
+        _admit(application, coordinator)
+    evaluation.start_evaluation(call, actor=coordinator)
+    _sign(members, users)
+    _score_all(members, apps, users, RIGA_SCORES, voting=_voting(RIGA_COMMITTEE))
+    decisions.consolidate_call(call, actor=coordinator)
+    decided_on = to_riga(decided).date()
+    decisions.record_decision(
+        call,
+        number="RD-1234",
+        decided_on=decided_on,
+        file_data=_decision_pdf(call, "RD-1234", decided_on),
+        filename="lemums-RD-1234.pdf",
+        outcomes={apps["laiva"].id: ("reserve", RIGA_RESERVE_REASON)},
+        actor=coordinator,
+    )
+    publication.publish_results(call, actor=coordinator)
+    _seed_paying_account(riga, coordinator)
+    _seed_contracts(apps, users, coordinator, decided=decided, now=now)
+
+
+def _seed_paying_account(municipality, coordinator) -> None:
+    from portal.payments.models import PayingAccount
+
+    if db.session.get(PayingAccount, municipality.id) is not None:
+        return
+    account = PayingAccount(
+        municipality_id=municipality.id, updated_by_id=coordinator.id, **RIGA_PAYING_ACCOUNT
+    )
+    db.session.add(account)
+    db.session.flush()
+    audit.record(
+        "paying_account.updated",
+        actor=coordinator,
+        object_type="paying_accounts",
+        object_id=municipality.id,
+        after=dict(RIGA_PAYING_ACCOUNT),
+        municipality_id=municipality.id,
+    )
+
+
+def _seed_contracts(apps: dict, users: dict, coordinator, *, decided, now) -> None:
+    """One contract in each state (RIGA_APPLICATIONS), through the contract and payment services."""
+    from datetime import timedelta
+
+    from portal.applications.workflow import WORKFLOW as APPLICATION_WORKFLOW
+    from portal.contracts import generation, lifecycle, signing
+    from portal.contracts.services import create_contract
+    from portal.core import storage
+    from portal.core.timeutil import to_riga
+    from portal.core.workflow import transition
+    from portal.payments import orders
+    from portal.payments import services as payments
+
+    def user(key):
+        return users[_applicant_email(key)]
+
+    def prepare(key, at):
+        contract = create_contract(apps[key], actor=coordinator, now=at)
+        generation.render_contract_pdf(contract, actor=coordinator)
+        return contract
+
+    def sign(contract, key, sent, uploaded, confirmed=None):
+        signing.send_contract(contract, actor=coordinator, sign_days=10, now=sent)
+        # The representative signs the PDF they downloaded (the demo uploads it back as the "scan").
+        data = storage.read_file(contract.pdf_file)
+        signing.upload_signed(contract, data, "ligums-parakstits.pdf", actor=user(key), now=uploaded)
+        if confirmed is not None:
+            signing.countersign(contract, actor=coordinator, now=confirmed)
+
+    def approve(payment, at):
+        payments.approve_payment(payment, actor=coordinator)
+        payment.approved_at = at  # the approval happened then (the service stamps the present)
+        return payment
+
+    def day(at):
+        return to_riga(at).date()
+
+    # The contracts made right after the decision (numbers 1–4 of the year's sequence).
+    start = decided + timedelta(days=3)
+    early = {
+        key: prepare(key, start + timedelta(hours=i))
+        for i, key in enumerate(("vilnis", "kompass", "darbnica", "ritms"))
+    }
+    for i, key in enumerate(("vilnis", "kompass", "darbnica")):
+        at = start + timedelta(days=1, hours=i)
+        sign(early[key], key, at, at + timedelta(days=4), confirmed=at + timedelta(days=6))
+    # "ritms" never signs: once its deadline passes (cron, the next night) the contract lapses and
+    # the place goes to the reserve list ("laiva" is offered funding; its contract is not made yet).
+    lapsed = early["ritms"]
+    signing.send_contract(lapsed, actor=coordinator, sign_days=10, now=start + timedelta(days=1, hours=4))
+    signing.lapse_unsigned(lapsed.sign_by + timedelta(hours=6))
+
+    # The advances: "vilnis" paid through an exported payment order, the other two marked paid by hand.
+    paid = start + timedelta(days=9)
+    advances = {key: payments.payments_of(early[key])["advance"] for key in ("vilnis", "kompass", "darbnica")}
+    for advance in advances.values():
+        approve(advance, paid - timedelta(days=1))
+    export = orders.export_pain001(
+        early["vilnis"].municipality_id, [advances["vilnis"].id], actor=coordinator, now=paid
+    )
+    orders.mark_exported_paid(export, paid_on=day(paid + timedelta(days=1)), actor=coordinator)
+    for i, key in enumerate(("kompass", "darbnica")):
+        payments.mark_paid(
+            advances[key],
+            paid_on=day(paid + timedelta(days=1)),
+            bank_reference=f"RIGA-{day(paid):%Y%m%d}-{i + 2:03d}",
+            actor=coordinator,
+        )
+    # The projects start on their start date (cron); two have ended and their reports were approved.
+    lifecycle.start_due(now)
+    for key in ("vilnis", "kompass"):
+        application = apps[key]
+        transition(APPLICATION_WORKFLOW, application, "submit_report", user(key))
+        transition(APPLICATION_WORKFLOW, application, "approve_report", coordinator)
+        final = payments.payments_of(early[key])["final"]
+        reviewed = datetime_of(application.end_date) + timedelta(days=18)
+        approve(final, reviewed)
+        if key == "vilnis":
+            payments.mark_paid(
+                final,
+                paid_on=day(reviewed + timedelta(days=3)),
+                bank_reference=f"RIGA-{day(reviewed):%Y%m%d}-001",
+                actor=coordinator,
+            )
+
+    # The contracts of the projects starting next month, made in the last weeks (numbers 5–8).
+    skatuve = prepare("skatuve", now - timedelta(days=21))
+    sign(
+        skatuve,
+        "skatuve",
+        now - timedelta(days=20),
+        now - timedelta(days=14),
+        confirmed=now - timedelta(days=12),
+    )
+    approve(payments.payments_of(skatuve)["advance"], now - timedelta(days=2))
+    parks = prepare("parks", now - timedelta(days=9))
+    sign(parks, "parks", now - timedelta(days=8), now - timedelta(days=1))
+    tilts = prepare("tilts", now - timedelta(days=3))
+    signing.send_contract(tilts, actor=coordinator, sign_days=10, now=now - timedelta(days=2))
+    prepare("kvartals", now - timedelta(hours=5))
+
+
+def datetime_of(day: date):
+    """Noon in Riga on that day, as the UTC datetime the services take."""
+    from datetime import UTC, datetime, time
+    from zoneinfo import ZoneInfo
+
+    return datetime.combine(day, time(12), ZoneInfo("Europe/Riga")).astimezone(UTC)
+
+
 def demo_application_values(organisation_name: str) -> dict:
     """A complete, rule-abiding application (fictional)."""
     from decimal import Decimal
@@ -875,6 +1279,7 @@ def seed() -> dict:
         )
     _seed_programme(users["admin@demo.jip.lv"])
     _seed_calls(users)
+    _seed_riga(users)
     db.session.flush()
     return created
 
