@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from unittest import mock
 
 import factory
 import pyotp
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 
 from portal.accounts.models import Membership, User
 from portal.accounts.passwords import hash_password
+from portal.core import pdf
 from portal.core.enums import LegalForm, Role
 from portal.core.timeutil import utcnow
 from portal.extensions import db
@@ -497,15 +499,18 @@ def decided_call(applications: int = 2, *, funded: int = 1, scores=(3, 2)):
         for application, value in zip(ev["applications"], scores, strict=True):
             score(member, application, value)
     decisions.consolidate_call(ev["call"], actor=ev["coordinator"])
-    decisions.record_decision(
-        ev["call"],
-        number="3/2026",
-        decided_on=utcnow().date(),
-        file_data=sample_pdf(),
-        filename="l.pdf",
-        outcomes={},
-        actor=ev["coordinator"],
-    )
+    # The protocol PDF is set-up here, not the subject (tests/evaluation render it for real): a sample
+    # PDF stands in for wkhtmltopdf's ~1.5 s.
+    with mock.patch.object(pdf, "html_to_pdf", lambda html: sample_pdf()):
+        decisions.record_decision(
+            ev["call"],
+            number="3/2026",
+            decided_on=utcnow().date(),
+            file_data=sample_pdf(),
+            filename="l.pdf",
+            outcomes={},
+            actor=ev["coordinator"],
+        )
     return ev
 
 

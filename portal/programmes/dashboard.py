@@ -1,9 +1,12 @@
 """The national dashboard: per municipality and round, what was allotted and what is left (issue 3).
 
 `round_dashboard()` is ONE SQL statement however many municipalities take part: each measure is an
-aggregate subquery grouped by municipality, outer-joined to the municipalities. Contracts and payments
-(a later issue) add their amounts the same way: a grouped subquery, a field on `DashboardRow`, a
-`Column`; until they exist the dashboard shows no columns for them.
+aggregate subquery grouped by municipality, outer-joined to the municipalities. The money of contracts and
+payments comes the same way: the ledger's measures grouped by municipality
+(`portal.payments.ledger.measures_by`, whose docstring defines them) are one more subquery of the same
+statement, giving the contracted, paid and to-be-paid columns. `reserved` stays the quota money set
+aside for the municipality (quota × amount, DESIGN §3); the ledger calls the money of funded projects
+not yet under a signed contract "awarded".
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from portal.calls.workflow import CallStatus
 from portal.core.db import ZERO
 from portal.extensions import db
 from portal.municipalities.models import Municipality
+from portal.payments import ledger
 from portal.programmes.models import PupilCount, Quota
 
 
@@ -45,6 +49,9 @@ class DashboardRow:
     calls: int = 0  # published calls of the round
     applications: int = 0  # submitted (whatever happened to them after)
     funded: int = 0  # funded and everything after: projects that use the quota
+    contracted: Decimal = ZERO  # signed contracts (a terminated one: what was paid on it)
+    paid: Decimal = ZERO
+    to_be_paid: Decimal = ZERO  # signed contracts: amount − paid − reductions, never negative
 
     @property
     def total_quota(self) -> int | None:
@@ -102,6 +109,7 @@ def round_dashboard(round_id: int, municipality_ids: set[int] | None = None) -> 
         .group_by(Call.municipality_id)
         .subquery("calls")
     )
+    money = ledger.measures_by("municipality_id", round_id=round_id, name="money")
     stmt = (
         sa.select(
             Municipality.id.label("municipality_id"),
@@ -118,11 +126,15 @@ def round_dashboard(round_id: int, municipality_ids: set[int] | None = None) -> 
             sa.func.coalesce(calls.c.calls, 0).label("calls"),
             sa.func.coalesce(calls.c.applications, 0).label("applications"),
             sa.func.coalesce(calls.c.funded, 0).label("funded"),
+            money.c.contracted,
+            money.c.paid,
+            money.c.to_be_paid,
         )
         .select_from(Municipality)
         .outerjoin(pupils, pupils.c.municipality_id == Municipality.id)
         .outerjoin(quotas, quotas.c.municipality_id == Municipality.id)
         .outerjoin(calls, calls.c.municipality_id == Municipality.id)
+        .outerjoin(money, money.c.municipality_id == Municipality.id)
         .where(sa.or_(pupils.c.municipality_id.is_not(None), quotas.c.municipality_id.is_not(None)))
     )
     if municipality_ids is not None:
@@ -130,14 +142,13 @@ def round_dashboard(round_id: int, municipality_ids: set[int] | None = None) -> 
     rows = []
     for r in db.session.execute(stmt).mappings():
         values = dict(r)
-        values["reserved"] = _money(values["reserved"])
+        for key in ("reserved", "contracted", "paid", "to_be_paid"):
+            values[key] = _money(values[key])
         rows.append(DashboardRow(**values))
     return sorted(rows, key=lambda row: latvian_key(row.name))
 
 
-def _money(value) -> Decimal:
-    # SQLite sums NUMERIC as REAL; quantizing gives back exact cents.
-    return ZERO if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+_money = ledger.money  # SQLite sums NUMERIC as REAL; quantizing gives back exact cents
 
 
 @dataclass(frozen=True)
@@ -153,6 +164,9 @@ class Totals:
     calls: int = 0
     applications: int = 0
     funded: int = 0
+    contracted: Decimal = ZERO
+    paid: Decimal = ZERO
+    to_be_paid: Decimal = ZERO
 
     @property
     def total_quota(self) -> int:
@@ -173,6 +187,9 @@ def totals(rows: list[DashboardRow]) -> Totals:
         calls=sum(r.calls for r in rows),
         applications=sum(r.applications for r in rows),
         funded=sum(r.funded for r in rows),
+        contracted=sum((r.contracted for r in rows), ZERO),
+        paid=sum((r.paid for r in rows), ZERO),
+        to_be_paid=sum((r.to_be_paid for r in rows), ZERO),
     )
 
 
@@ -198,6 +215,9 @@ COLUMNS = [
     Column("applications", _l("Applications"), "int"),
     Column("funded", _l("Funded"), "int"),
     Column("remaining", _l("Remaining quota"), "int"),
+    Column("contracted", _l("Contracted"), "money"),
+    Column("paid", _l("Paid"), "money"),
+    Column("to_be_paid", _l("To be paid"), "money"),
 ]
 EXPORT_COLUMNS = [
     Column("code", _l("Code"), "text"),
@@ -212,6 +232,9 @@ EXPORT_COLUMNS = [
     Column("calls", _l("Calls opened"), "int"),
     Column("applications", _l("Applications"), "int"),
     Column("funded", _l("Funded"), "int"),
+    Column("contracted", _l("Contracted"), "money"),
+    Column("paid", _l("Paid"), "money"),
+    Column("to_be_paid", _l("To be paid"), "money"),
 ]
 SORT_KEYS = {c.key for c in COLUMNS} | {"code"}
 DEFAULT_SORT = "name"

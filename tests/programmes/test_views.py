@@ -751,7 +751,7 @@ def test_dashboard_table_totals_and_chart(client, login_as, admin, computed):
     assert "58,000" in html and "€46,000.00" in html
     sorted_th = [th for th in page.find("th") if th.get("aria-sort")]
     assert [(th.text.strip(), th.get("aria-sort")) for th in sorted_th] == [("Pupils", "descending")]
-    # No columns for what does not exist yet (contracts, payments).
+    # The money columns come from the payments ledger.
     headings = [th.text.strip() for th in page.find("th", scope="col")]
     assert headings == [
         "Municipality",
@@ -762,6 +762,9 @@ def test_dashboard_table_totals_and_chart(client, login_as, admin, computed):
         "Applications",
         "Funded",
         "Remaining quota",
+        "Contracted",
+        "Paid",
+        "To be paid",
     ]
     svg = page.find("svg", role="img")
     assert len(svg) == 1
@@ -798,7 +801,7 @@ def test_dashboard_csv_download(client, login_as, admin, computed):
     )
     assert response.data.startswith(b"\xef\xbb\xbf")
     lines = response.data.decode("utf-8-sig").splitlines()
-    assert lines[0].count(";") == 11
+    assert lines[0].count(";") == 14
     assert lines[1].startswith("0001000;Rīga;52000;7;7;0;32200.00;0;7;0;0;0")
 
 
