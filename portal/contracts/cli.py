@@ -1,5 +1,6 @@
-"""`flask contracts lapse-unsigned` (cron): contracts not signed by their deadline lapse and their places
-go to the reserve list."""
+"""Cron jobs of contracts: `flask contracts lapse-unsigned` (contracts not signed by their deadline lapse
+and their places go to the reserve list) and `flask contracts start-due` (projects with a signed contract
+start on their start date)."""
 
 from __future__ import annotations
 
@@ -20,3 +21,14 @@ def lapse_unsigned_command() -> None:
     lapsed = lapse_unsigned()
     db.session.commit()
     click.echo(f"lapsed {lapsed}")
+
+
+@contracts_cli.command("start-due")
+def start_due_command() -> None:
+    """Start every project whose contract is signed and whose start date has come; print how many
+    started. Idempotent: safe to run every hour."""
+    from portal.contracts.lifecycle import start_due
+
+    started = start_due()
+    db.session.commit()
+    click.echo(f"started {started}")
