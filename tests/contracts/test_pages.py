@@ -178,3 +178,24 @@ def test_the_list_is_for_coordinators_and_costs_the_same_queries_for_1_or_4_cont
     filtered = client.get("/contracts/?status=none").get_data(as_text=True)
     assert contracts[0].number not in filtered
     assert len(one) <= 8
+
+
+def test_the_application_page_leads_to_the_contract_once_it_is_sent(client, login_as):
+    contract, ev = factories.contract_in("draft")
+    link = f'href="{_page(contract)}"'
+    login_as(ev["applicants"][0])
+    assert link not in client.get(f"/applications/{contract.application_id}").get_data(as_text=True)
+    signing.send_contract(contract, actor=ev["coordinator"])
+    _db.session.commit()
+    assert link in client.get(f"/applications/{contract.application_id}").get_data(as_text=True)
+    assert link in client.get("/applications/").get_data(as_text=True)  # "what to do next"
+
+
+def test_the_coordinator_reaches_the_contract_from_the_results(client, login_as):
+    contract, ev = factories.contract_in("draft")
+    login_as(ev["coordinator"])
+    html = client.get(f"/evaluation/calls/{ev['call'].id}/results").get_data(as_text=True)
+    assert f'href="{_page(contract)}"' in html
+    assert f'href="{_page(contract)}"' in client.get(f"/applications/{contract.application_id}").get_data(
+        as_text=True
+    )

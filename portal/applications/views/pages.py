@@ -86,7 +86,22 @@ def show(application_id: int):
         can_withdraw=permissions.can_withdraw_application(current_user, application),
         withdraw_form=WithdrawForm(formdata=None),
         programme=application.call.programme,
+        contract=_visible_contract(application, member),
     )
+
+
+def _visible_contract(application: Application, member: bool):
+    """The application's contract when the user may open it: the municipality's coordinators always,
+    the organisation once the contract was sent (a draft is the municipality's work in progress)."""
+    from portal.contracts.models import ContractStatus
+    from portal.contracts.services import contract_of  # contracts build on applications
+
+    contract = contract_of(application)
+    if contract is None or (member and contract.status == ContractStatus.DRAFT):
+        return None
+    if member or call_permissions.can_manage_call(current_user, application.call):
+        return contract
+    return None
 
 
 def _rejection_reason(application: Application) -> str | None:
