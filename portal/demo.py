@@ -1029,23 +1029,10 @@ def _seed_riga(users: dict) -> None:
 
 
 def _seed_paying_account(municipality, coordinator) -> None:
-    from portal.payments.models import PayingAccount
+    from portal.payments.accounts import paying_account, save_paying_account
 
-    if db.session.get(PayingAccount, municipality.id) is not None:
-        return
-    account = PayingAccount(
-        municipality_id=municipality.id, updated_by_id=coordinator.id, **RIGA_PAYING_ACCOUNT
-    )
-    db.session.add(account)
-    db.session.flush()
-    audit.record(
-        "paying_account.updated",
-        actor=coordinator,
-        object_type="paying_accounts",
-        object_id=municipality.id,
-        after=dict(RIGA_PAYING_ACCOUNT),
-        municipality_id=municipality.id,
-    )
+    if paying_account(municipality.id) is None:
+        save_paying_account(municipality.id, **RIGA_PAYING_ACCOUNT, actor=coordinator)
 
 
 def _seed_contracts(apps: dict, users: dict, coordinator, *, decided, now) -> None:
