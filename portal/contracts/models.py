@@ -150,6 +150,14 @@ class Amendment(db.Model):
         sa.CheckConstraint("(status = 'approved') = (number IS NOT NULL)", name="number_iff_approved"),
         sa.CheckConstraint("status = 'requested' OR decided_at IS NOT NULL", name="decided_at_when_decided"),
         sa.CheckConstraint("status <> 'refused' OR decision_reason IS NOT NULL", name="refusal_has_reason"),
+        # One open request per contract, whatever arrives at once.
+        sa.Index(
+            "uq_contract_amendments_one_open",
+            "contract_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'requested'"),
+            postgresql_where=sa.text("status = 'requested'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

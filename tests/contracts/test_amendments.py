@@ -136,6 +136,16 @@ def test_one_open_request_at_a_time_with_audit_and_mail(signed):
     assert mail.recipient == contract.application.call.contact_email and contract.number in mail.subject
 
 
+def test_the_database_refuses_a_second_open_request(signed):
+    contract, ev = signed
+    _request(contract, ev, activities_change="Darbnīcas vasarā")
+    with pytest.raises(sa.exc.IntegrityError), _db.session.begin_nested():
+        _db.session.add(
+            Amendment(contract_id=contract.id, requested_at=utcnow(), reason="Otrs", activities_change="X")
+        )
+        _db.session.flush()
+
+
 # --- the decision -----------------------------------------------------------------------------------------
 
 
