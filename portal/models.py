@@ -27,6 +27,7 @@ from portal.evaluation.models import (
 from portal.municipalities.models import Municipality
 from portal.organisations.models import Invitation, Organisation
 from portal.payments.models import PayingAccount, Payment, PaymentExport, Recovery
+from portal.plans.models import ActivityMonitoring, PlanActivity, PlanGoal, PlanIndicator, PreventionPlan
 from portal.programmes.models import (
     CriterionTemplate,
     Programme,
@@ -36,8 +37,17 @@ from portal.programmes.models import (
     QuotaSnapshot,
     Round,
 )
+from portal.reports.models import FinalReport, ReportFile, ReportReminder
 
 __all__ = [
+    "ActivityMonitoring",
+    "FinalReport",
+    "PlanActivity",
+    "PlanGoal",
+    "PlanIndicator",
+    "PreventionPlan",
+    "ReportFile",
+    "ReportReminder",
     "Amendment",
     "Contract",
     "ContractCounter",

@@ -68,6 +68,11 @@ class Application(TimestampMixin, db.Model):
     group_members: Mapped[int | None] = mapped_column(sa.Integer)  # a youth initiative group's size (a count)
     problem: Mapped[str | None] = mapped_column(sa.Text)
     plan_link: Mapped[str | None] = mapped_column(sa.Text)
+    # The activity of the municipality's PMP prevention plan the project serves (DESIGN §5).
+    plan_activity_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("plan_activities.id", ondelete="SET NULL"), index=True
+    )
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the retention job (QUALITY F4)
     goal: Mapped[str | None] = mapped_column(sa.Text)
     objectives: Mapped[str | None] = mapped_column(sa.Text)
     participants_total: Mapped[int | None] = mapped_column(sa.Integer)

@@ -1,0 +1,1 @@
+"""PMP prevention plans and their monitoring (issue 8)."""

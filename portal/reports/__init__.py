@@ -1,0 +1,1 @@
+"""Closing reports (issue 8)."""
