@@ -61,8 +61,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from portal.evaluation.views import bp as evaluation_bp
     from portal.organisations.views import bp as organisations_bp
     from portal.payments.views import bp as payments_bp
+    from portal.plans.views import bp as plans_bp
     from portal.programmes.views import bp as programmes_bp
     from portal.public.views import bp as public_bp
+    from portal.reports.views import bp as reports_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(accounts_bp, url_prefix="/account")
@@ -75,6 +77,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.register_blueprint(evaluation_bp, url_prefix="/evaluation")
     app.register_blueprint(contracts_bp, url_prefix="/contracts")
     app.register_blueprint(payments_bp, url_prefix="/payments")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(plans_bp, url_prefix="/plans")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
     from portal.core import mail as outbox
@@ -91,10 +95,13 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from portal.contracts.cli import contracts_cli
     from portal.evaluation.cli import evaluation_cli
     from portal.programmes.cli import programmes_cli, quotas_cli
+    from portal.reports.cli import reports_cli, retention_cli
 
     app.cli.add_command(quotas_cli)
     app.cli.add_command(programmes_cli)
     app.cli.add_command(calls_cli)
     app.cli.add_command(evaluation_cli)
     app.cli.add_command(contracts_cli)
+    app.cli.add_command(reports_cli)
+    app.cli.add_command(retention_cli)
     return app

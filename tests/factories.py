@@ -558,3 +558,155 @@ def report_approved(contract, ev) -> None:
     transition(WORKFLOW, application, "submit_report", ev["applicants"][0])
     transition(WORKFLOW, application, "approve_report", ev["coordinator"])
     db.session.flush()
+
+
+def project_in_progress(ev=None):
+    """Return (contract, ev): a signed contract with its advance paid and the project started (application
+    in progress): the point where the final report is written."""
+    from portal.applications.workflow import WORKFLOW
+    from portal.core.workflow import transition
+
+    contract, ev = contract_in("advance_paid", ev)
+    transition(WORKFLOW, contract.application, "start", ev["coordinator"])
+    db.session.flush()
+    return contract, ev
+
+
+REPORT_COUNTS = {
+    "participants_total": 30,
+    "participants_grades_5_9": 18,
+    "participants_grades_10_12": 9,
+    "participants_vocational": 3,
+    "participants_risk": 6,
+    "activity_hours": 40,
+}
+
+
+def submitted_report(contract=None, ev=None, **counts):
+    """Return (report, contract, ev): a complete final report (counts only, 6 of 30 at risk) submitted by
+    the representative: the application is "report submitted". Written directly (the report services
+    have their own tests); the status goes through the workflow."""
+    from portal.applications.workflow import WORKFLOW
+    from portal.core.workflow import transition
+    from portal.reports.models import FinalReport
+
+    if contract is None:
+        contract, ev = project_in_progress(ev)
+    representative = ev["applicants"][0]
+    values = REPORT_COUNTS | counts
+    report = FinalReport(
+        application_id=contract.application_id,
+        data={
+            "activities": [
+                {
+                    "planned": "Darbnīcas",
+                    "carried_out": "Sešas darbnīcas skolā",
+                    "dates": "2027-02",
+                    "place": "Skola",
+                    "hours": 40,
+                    "methods": "Neformālā izglītība",
+                    "change_reason": "",
+                }
+            ],
+            "results": [{"indicator": "Dalībnieki", "planned": "30", "achieved": "30", "comment": ""}],
+            "publicity_links": ["https://example.lv/projekts"],
+            "schools": [{"name": "Skolas vidusskola", "count": 30}],
+            "youth_led": "Jaunieši plānoja un vadīja darbnīcas.",
+            "problems": "Nav.",
+            "lessons": "Der plānot laikus.",
+        },
+        risk_by_category={"learning": 4, "family": 2},
+        evidence_consent=True,
+        declaration=True,
+        submitted_at=utcnow(),
+        submitted_by_id=representative.id,
+        **values,
+    )
+    db.session.add(report)
+    transition(WORKFLOW, contract.application, "submit_report", representative)
+    db.session.flush()
+    return report, contract, ev
+
+
+def prevention_plan(municipality_obj=None, *, active: bool = True, start: int = 2024, end: int = 2027):
+    """A PMP prevention plan shaped like seed 001: a goal per level, three activities (the first with a
+    numeric target of 100 participants), one indicator with a baseline and targets."""
+    from portal.plans.models import PlanActivity, PlanGoal, PlanIndicator, PreventionPlan
+
+    municipality_obj = municipality_obj or municipality()
+    plan = PreventionPlan(
+        municipality_id=municipality_obj.id,
+        title=f"PMP prevencijas plāns {start}.–{end}. gadam",
+        period_start=start,
+        period_end=end,
+        is_active=active,
+    )
+    db.session.add(plan)
+    db.session.flush()
+    goals = [
+        PlanGoal(plan_id=plan.id, level=level, position=level, number=f"{level}.", title=title)
+        for level, title in (
+            (1, "Jauniešu kopienas stiprināšana"),
+            (2, "Pedagogu kompetence"),
+            (3, "Atbalsts"),
+        )
+    ]
+    db.session.add_all(goals)
+    db.session.flush()
+    activities = [
+        PlanActivity(
+            plan_id=plan.id,
+            goal_id=goals[0].id,
+            level=1,
+            position=1,
+            number="1.1.",
+            title="Ārpusskolas aktivitātes PMP riska jauniešiem",
+            planned_result="100 jaunieši iesaistīti",
+            result_indicator="Iesaistīto jauniešu skaits",
+            target_value=100,
+            responsible="Izglītības pārvalde",
+            year_from=start,
+            year_to=end,
+            funding_sources="Pašvaldība, ESF",
+        ),
+        PlanActivity(
+            plan_id=plan.id,
+            goal_id=goals[1].id,
+            level=2,
+            position=1,
+            number="2.1.",
+            title="Pedagogu mācības",
+            planned_result="40 pedagogi",
+            responsible="Izglītības pārvalde",
+            year_from=start,
+            year_to=end,
+        ),
+        PlanActivity(
+            plan_id=plan.id,
+            goal_id=goals[2].id,
+            level=3,
+            position=1,
+            number="3.1.",
+            title="Individuāls atbalsts",
+            responsible="Sociālais dienests",
+            year_from=start + 1,
+            year_to=end,
+        ),
+    ]
+    db.session.add_all(activities)
+    db.session.add(
+        PlanIndicator(
+            plan_id=plan.id,
+            goal_id=goals[0].id,
+            level=1,
+            position=1,
+            number="1.",
+            title="Izglītojamo īpatsvars interešu izglītībā",
+            baseline="57%",
+            baseline_year=start - 1,
+            targets={str(start + 1): "60%", str(end): "62%"},
+            data_source="VIIS",
+        )
+    )
+    db.session.flush()
+    return plan
