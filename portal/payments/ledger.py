@@ -119,8 +119,10 @@ def add_up(rows) -> Sum:
 # --- SQL -----------------------------------------------------------------------------------------
 
 
-def _projects():
-    """One row per application that has money on it, with its call's keys and its measures."""
+def project_rows(*extra_columns, name: str = "ledger_projects"):
+    """One row per application that has money on it, with its call's keys and its measures; the
+    `extra_columns` (of Application, Contract or Call) are added, so other tables (the monitoring table)
+    build on the same definitions instead of re-deriving them."""
     payments = (
         sa.select(
             Payment.contract_id.label("contract_id"),
@@ -168,6 +170,7 @@ def _projects():
             sa.case((sa.and_(signed, left > 0), left), else_=0).label("to_be_paid"),
             sa.func.coalesce(recoveries.c.recovered, 0).label("recovered"),
             sa.func.coalesce(recoveries.c.claimed, 0).label("claimed"),
+            *extra_columns,
         )
         .select_from(Application)
         .join(Call, Call.id == Application.call_id)
@@ -175,7 +178,7 @@ def _projects():
         .outerjoin(payments, payments.c.contract_id == Contract.id)
         .outerjoin(recoveries, recoveries.c.contract_id == Contract.id)
         .where(sa.or_(Application.status.in_(AWARDED_STATUSES), Contract.id.is_not(None)))
-        .subquery("ledger_projects")
+        .subquery(name)
     )
 
 
@@ -189,7 +192,7 @@ def measures_by(
 ):
     """A subquery of the measures summed per `key` (call_id, municipality_id, round_id or programme_id),
     to outer-join to the level's rows (the national dashboard joins it per municipality)."""
-    projects = _projects()
+    projects = project_rows()
     stmt = sa.select(
         projects.c[key].label(key),
         sa.func.sum(projects.c.projects).label("projects"),

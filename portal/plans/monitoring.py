@@ -175,19 +175,14 @@ def _project_year():
 def _projects():
     """The ledger's per-project rows (portal/payments/ledger.py, the same definitions of contracted and
     paid) with the application's activity, status, year and planned participants added."""
-    # The ledger's statement selects from applications outer-joined to their contract: extend its
-    # columns instead of re-deriving the measures, so both always agree.
-    return (
-        ledger._projects()
-        .element.add_columns(
-            Application.id.label("application_id"),
-            Application.plan_activity_id.label("activity_id"),
-            Application.status.label("status"),
-            Application.participants_total.label("planned_participants"),
-            Application.participants_risk.label("planned_risk"),
-            _project_year().label("year"),
-        )
-        .subquery("monitoring_projects")
+    return ledger.project_rows(
+        Application.id.label("application_id"),
+        Application.plan_activity_id.label("activity_id"),
+        Application.status.label("status"),
+        Application.participants_total.label("planned_participants"),
+        Application.participants_risk.label("planned_risk"),
+        _project_year().label("year"),
+        name="monitoring_projects",
     )
 
 

@@ -347,4 +347,3 @@ def test_create_send_sign_countersign_and_approve_the_advance(
     assert advance.locator("form[action$='/approve']").count() == 0
     assert _contract(live_server, seed.application_id)["advance_status"] == "approved"
     _check(page, language, "advance approved")
-

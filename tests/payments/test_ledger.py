@@ -8,6 +8,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 
 from portal.contracts.models import ContractStatus
 from portal.extensions import db as _db
@@ -190,7 +191,8 @@ def test_dashboard_rows_and_csv_have_the_money(db):
     sums = dash.totals([row])
     assert (sums.contracted, sums.paid, sums.to_be_paid) == (row.contracted, row.paid, row.to_be_paid)
     assert {"contracted", "paid", "to_be_paid"} <= {c.key for c in dash.visible_columns([row])}
-    text = dash.to_csv([row], "lv").decode("utf-8-sig")
+    with force_locale("en"):  # the headings follow the locale of the request
+        text = dash.to_csv([row], "lv").decode("utf-8-sig")
     header, line = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert header[-3:] == ["Contracted", "Paid", "To be paid"]
     assert line[-3:] == ["13800,00", "7860,00", "5520,00"]
