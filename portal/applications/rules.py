@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal.core.privacy import contains_personal_code
+from portal.extensions import db
+from portal.plans.models import PlanActivity, PreventionPlan
 
 TEXT_FIELDS_REQUIRED = (
     ("title", _l("Give the project a title.")),
@@ -67,6 +70,25 @@ def risk_share_ok(risk: int, total: int, minimum_percent: Decimal) -> bool:
     return total > 0 and Decimal(risk) * 100 >= minimum_percent * Decimal(total)
 
 
+def plan_activity_problem(application):
+    """When the call's municipality has a prevention plan in force, the application must name the
+    activity of that plan it serves (DESIGN §5); without a plan the free-text link is enough."""
+    plan_id = db.session.scalar(
+        sa.select(PreventionPlan.id).where(
+            PreventionPlan.municipality_id == application.call.municipality_id,
+            PreventionPlan.is_active.is_(True),
+        )
+    )
+    if plan_id is None:
+        return None
+    if application.plan_activity_id is None:
+        return _l("Choose the activity of the municipality's prevention plan that the project serves.")
+    activity = db.session.get(PlanActivity, application.plan_activity_id)
+    if activity is None or activity.plan_id != plan_id:
+        return _l("The chosen activity is not in the municipality's prevention plan in force: choose again.")
+    return None
+
+
 def submission_problems(application, *, now=None, window: bool = True) -> list[Problem]:
     """Return every reason the application cannot be submitted now (empty when it can).
 
@@ -88,6 +110,9 @@ def submission_problems(application, *, now=None, window: bool = True) -> list[P
     for name, message in TEXT_FIELDS_REQUIRED:
         if not (getattr(application, name) or "").strip():
             add(name, message)
+    plan_problem = plan_activity_problem(application)
+    if plan_problem is not None:
+        add("plan_activity_id", plan_problem)
     for name in FREE_TEXT_FIELDS:
         if contains_personal_code(getattr(application, name)):
             add(name, _l("Remove the personal identity code: the portal must not store personal codes."))

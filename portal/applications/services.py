@@ -38,6 +38,7 @@ SCALAR_FIELDS = (
     "group_members",
     "problem",
     "plan_link",
+    "plan_activity_id",
     "goal",
     "objectives",
     "participants_total",
@@ -134,9 +135,63 @@ def start_application(call: Call, organisation, *, actor) -> Application:
     return application
 
 
+def plan_activities(application: Application) -> list:
+    """Return the activities of the active prevention plan of the call's municipality (DESIGN §5), by
+    level and place; empty when the municipality has no plan in force."""
+    from portal.plans.models import PlanActivity, PreventionPlan  # plans build on municipalities
+
+    return list(
+        db.session.scalars(
+            sa.select(PlanActivity)
+            .join(PreventionPlan, PreventionPlan.id == PlanActivity.plan_id)
+            .where(
+                PreventionPlan.municipality_id == application.call.municipality_id,
+                PreventionPlan.is_active.is_(True),
+            )
+            .options(sa.orm.contains_eager(PlanActivity.plan))
+            .order_by(PlanActivity.level, PlanActivity.position, PlanActivity.id)
+        )
+    )
+
+
+def plan_activity_summary(application: Application) -> dict | None:
+    """The chosen plan activity as a version freezes it (its number and title as they were)."""
+    activity = application.plan_activity_id and _plan_activity(application.plan_activity_id)
+    if not activity:
+        return None
+    return {"id": activity.id, "number": activity.number, "title": activity.title, "level": activity.level}
+
+
+def _plan_activity(activity_id: int):
+    from portal.plans.models import PlanActivity
+
+    return db.session.get(PlanActivity, activity_id)
+
+
+def plan_activity_allowed(application: Application, activity_id) -> bool:
+    """Say whether the id is an activity of the active plan of the call's municipality."""
+    from portal.plans.models import PlanActivity, PreventionPlan
+
+    if not isinstance(activity_id, int) or isinstance(activity_id, bool):
+        return False
+    return bool(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(PlanActivity)
+            .join(PreventionPlan, PreventionPlan.id == PlanActivity.plan_id)
+            .where(
+                PlanActivity.id == activity_id,
+                PreventionPlan.municipality_id == application.call.municipality_id,
+                PreventionPlan.is_active.is_(True),
+            )
+        )
+    )
+
+
 def form_values(application: Application) -> dict:
     """Return the draft as plain values (what the form shows and what a version freezes)."""
     values = {name: getattr(application, name) for name in SCALAR_FIELDS}
+    values["plan_activity"] = plan_activity_summary(application)
     values["risk_by_category"] = dict(application.risk_by_category or {})
     values["activities"] = [{f: getattr(a, f) for f in ACTIVITY_FIELDS} for a in application.activities]
     values["budget"] = {line.category: line.amount for line in application.budget_lines}
@@ -181,6 +236,12 @@ def save_draft(application: Application, values: dict, *, actor, expected_versio
         raise WorkflowError(str(_l("The deadline for the clarification has passed.")))
     if expected_version != application.lock_version:
         raise DraftConflict(application, changed_values(application, values))
+    chosen = values.get("plan_activity_id")
+    if chosen is not None and not plan_activity_allowed(application, chosen):
+        raise WorkflowError(
+            str(_l("Choose an activity of your municipality's prevention plan from the list.")),
+            field="plan_activity_id",
+        )
     for name in SCALAR_FIELDS:
         if name in values:
             setattr(application, name, values[name])

@@ -23,9 +23,11 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    SelectField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from portal.applications.forms.fields import (
@@ -39,7 +41,7 @@ from portal.applications.forms.fields import (
     text,
 )
 from portal.applications.models import BUDGET_CATEGORIES
-from portal.applications.services import MAX_ACTIVITIES
+from portal.applications.services import MAX_ACTIVITIES, plan_activities
 from portal.core.i18n import current_language
 
 
@@ -79,6 +81,7 @@ LABELS = {
     "places": _l("Where in the municipality"),
     "problem": _l("The problem the project addresses"),
     "plan_link": _l("Link to the municipality's PMP prevention plan"),
+    "plan_activity_id": _l("Activity of the municipality's prevention plan"),
     "goal": _l("Goal"),
     "objectives": _l("Objectives"),
     "participants_total": _l("Planned participants in total"),
@@ -263,15 +266,66 @@ class ProjectForm(DraftForm):
         )
 
 
+PLAN_ACTIVITY_REFUSED = _l("Choose an activity of your municipality's prevention plan from the list.")
+MAX_OPTION_LABEL = 160
+
+
+def _activity_id(value):
+    """Read a plan activity's id as a select posts it ("" → None); anything else is refused."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raw = str(value).strip()
+    if raw.isascii() and raw.isdigit() and len(raw) < 10:
+        return int(raw)
+    raise ValueError("not an activity id")
+
+
+def plan_activity_choices(activities) -> list[SelectChoice]:
+    """The select's options: an empty first one, then the activities grouped by prevention level
+    (one <optgroup> per level, named as the plan names its levels), each labelled "number title"."""
+    from portal.plans.models import LevelScheme  # plans build on municipalities, not on applications
+
+    choices = [SelectChoice(value="", label=_l("Choose an activity"))]
+    for activity in activities:
+        label = f"{activity.number} {activity.title}".strip()
+        if len(label) > MAX_OPTION_LABEL:
+            label = label[: MAX_OPTION_LABEL - 1].rstrip() + "…"
+        scheme = LevelScheme(activity.plan.level_scheme)
+        choices.append(
+            SelectChoice(
+                value=str(activity.id), label=label, optgroup=str(scheme.level_label(activity.level))
+            )
+        )
+    return choices
+
+
 class PlanForm(DraftForm):
-    SCALARS = ("problem", "plan_link", "goal", "objectives")
+    SCALARS = ("problem", "plan_activity_id", "plan_link", "goal", "objectives")
     problem = text(LABELS["problem"])
+    # Filled per application (bind_application): the activities of the active plan of the call's
+    # municipality. Unbound, only the empty choice exists, so no id is ever accepted blindly.
+    plan_activity_id = SelectField(
+        LABELS["plan_activity_id"],
+        coerce=_activity_id,
+        choices=[SelectChoice(value="", label=_l("Choose an activity"))],
+        invalid_value_message=PLAN_ACTIVITY_REFUSED,
+        invalid_choice_message=PLAN_ACTIVITY_REFUSED,
+        description=_l("The activity of your municipality's PMP prevention plan that the project serves."),
+    )
     plan_link = text(
         LABELS["plan_link"],
-        description=_l("Name the activity of the plan the project serves, for example its number and title."),
+        description=_l("Explain how the project serves the plan's activity."),
     )
+    has_plan = False  # set by bind_application
     goal = text(LABELS["goal"])
     objectives = text(LABELS["objectives"])
+
+    def bind_application(self, application) -> None:
+        """Offer the activities of the active prevention plan of the application's call's municipality."""
+        self.has_plan = bool(activities := plan_activities(application))
+        self.plan_activity_id.choices = plan_activity_choices(activities)
 
 
 class TargetGroupForm(DraftForm):
@@ -438,7 +492,12 @@ class Step:
 STEPS = (
     Step("applicant", _l("Applicant"), ApplicantForm, ("organisation", "group_members", "partners")),
     Step("project", _l("Project"), ProjectForm, ("title", "start_date", "end_date", "places")),
-    Step("plan", _l("Problem and goal"), PlanForm, ("problem", "plan_link", "goal", "objectives")),
+    Step(
+        "plan",
+        _l("Problem and goal"),
+        PlanForm,
+        ("problem", "plan_activity_id", "plan_link", "goal", "objectives"),
+    ),
     Step(
         "target-group",
         _l("Target group"),
@@ -492,12 +551,17 @@ def form_class_for(step: Step, programme) -> type[DraftForm]:
     return target_group_form_class(programme) if step.form_class is TargetGroupForm else step.form_class
 
 
-def form_for(step: Step, programme, *, values: dict, formdata=None, **kwargs) -> DraftForm:
-    """Build the step's form: from the posted data when there is some, else from the stored draft."""
+def form_for(step: Step, programme, *, values: dict, formdata=None, application=None, **kwargs) -> DraftForm:
+    """Build the step's form: from the posted data when there is some, else from the stored draft.
+    With the application, a step whose choices depend on it (the plan's activities) offers them."""
     cls = form_class_for(step, programme)
     if formdata is None:
-        return cls(formdata=None, data=cls.initial(values), **kwargs)
-    return cls(formdata=clean_formdata(formdata), **kwargs)
+        form = cls(formdata=None, data=cls.initial(values), **kwargs)
+    else:
+        form = cls(formdata=clean_formdata(formdata), **kwargs)
+    if application is not None and hasattr(form, "bind_application"):
+        form.bind_application(application)
+    return form
 
 
 def clean_formdata(formdata) -> MultiDict:

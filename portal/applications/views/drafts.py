@@ -167,7 +167,7 @@ def edit(application_id: int, step: str):
     programme = application.call.programme
 
     if request.method == "GET":
-        form = form_for(current_step, programme, values=form_values(application))
+        form = form_for(current_step, programme, values=form_values(application), application=application)
         form.lock_version.data = application.lock_version
         if (
             current_step.slug == "activities"
@@ -177,7 +177,7 @@ def edit(application_id: int, step: str):
             form.activities.append_entry()
         return _render_step(application, current_step, form)
 
-    form = form_for(current_step, programme, values={}, formdata=request.form)
+    form = form_for(current_step, programme, values={}, formdata=request.form, application=application)
     current = form_values(application)
     values, errors = form.draft_values(current)
     _merge(values, current)
@@ -273,7 +273,14 @@ def autosave(application_id: int):
             submitted=True,
         ), 409
     formdata = _formdata_from_json(payload["values"])
-    form = form_for(step, application.call.programme, values={}, formdata=formdata, meta={"csrf": False})
+    form = form_for(
+        step,
+        application.call.programme,
+        values={},
+        formdata=formdata,
+        application=application,
+        meta={"csrf": False},
+    )
     current = form_values(application)
     values, errors = form.draft_values(current, present=set(formdata.keys()))
     _merge(values, current)
