@@ -93,6 +93,9 @@ class Config:
     UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))  # one attached file
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "atbalsts@jip.example.lv")
+    # QUALITY F4: contact persons, bank details and attachments of projects closed longer than this many
+    # years are anonymised by `flask retention run` (the aggregates stay).
+    RETENTION_YEARS = int(os.environ.get("RETENTION_YEARS", "10"))
     # Demo shortcuts (TOTP skipped for demo accounts) exist only where this is set and never in production.
     DEMO_MODE = False
     # Staff must use TOTP (QUALITY A5); tests and the demo may relax it only through DEMO_MODE.
