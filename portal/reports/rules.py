@@ -253,12 +253,18 @@ def count_problems(values: dict, programme, *, complete: bool) -> dict:
             )
         codes = [c.get("code") for c in programme.risk_categories or [] if c.get("code")]
         if codes:
+            # As in the application: one young person may count in several categories, so the
+            # categories need not add up to the total — but none counts more than are at risk, and a
+            # project with participants at risk says which risks they have.
             by_category = values.get("risk_by_category") or {}
-            if sum(by_category.get(code) or 0 for code in codes) != risk:
+            counts = [by_category.get(code) or 0 for code in codes]
+            if any(count > risk for count in counts):
                 problems["risk_by_category"] = _l(
-                    "The participants at risk by category must add up to the participants at risk "
-                    "(%(risk)d).",
-                    risk=risk,
+                    "A risk category cannot count more participants than are at risk (%(risk)d).", risk=risk
+                )
+            elif risk > 0 and not any(counts):
+                problems["risk_by_category"] = _l(
+                    "Say in which risk categories the participants at risk are."
                 )
     return problems
 
