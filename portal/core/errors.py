@@ -15,6 +15,7 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from portal.core.audit import security_event
+from portal.core.storage import FileRemoved
 from portal.core.workflow import TransitionDenied, WorkflowError
 from portal.extensions import db
 
@@ -62,6 +63,13 @@ def _messages() -> dict[int, tuple[str, str]]:
             _(
                 "Your change was not saved because the information was changed after you opened it. "
                 "Reload the page to see the latest version, then make your change again."
+            ),
+        ),
+        410: (
+            _("This file is no longer kept"),
+            _(
+                "The file was removed when the project's retention period ended. Its name and "
+                "fingerprint (SHA-256) stay in the records."
             ),
         ),
         413: (
@@ -132,6 +140,10 @@ def init_app(app: Flask) -> None:
     def _conflict(exc):
         db.session.rollback()
         return _page(409, _("This action is no longer possible"), exc.message)
+
+    @app.errorhandler(FileRemoved)
+    def _removed(exc):
+        return _page(410)
 
     @app.errorhandler(HTTPException)
     def _http(exc):

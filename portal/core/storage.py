@@ -48,9 +48,16 @@ def save_file(data: bytes, *, filename: str, content_type: str, actor=None) -> S
     return stored
 
 
+class FileRemoved(OSError):
+    """The file's bytes were removed under the retention rules (its name, size and hash stay for audit)."""
+
+
 def read_file(stored: StoredFile) -> bytes:
-    """Return the stored bytes, checking them against the recorded hash."""
+    """Return the stored bytes, checking them against the recorded hash; FileRemoved when the retention
+    job removed them."""
     data = stored.data
+    if not data and stored.size > 0:
+        raise FileRemoved(f"stored file {stored.id} was removed under the retention rules")
     if hashlib.sha256(data).hexdigest() != stored.sha256:
         raise OSError(f"stored file {stored.id} does not match its SHA-256")
     return data

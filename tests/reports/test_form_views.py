@@ -346,3 +346,16 @@ def test_garbage_posts_never_500(client, login_as):
         client.post(f"/reports/{report.id}/autosave", data="{", headers={"X-CSRFToken": token}).status_code
         < 500
     )
+
+
+def test_the_applicant_and_the_coordinator_find_the_report_from_the_application(app, client, login_as):
+    contract, ev = factories.project_in_progress()
+    edit = f'href="/reports/applications/{contract.application_id}/edit"'
+    login_as(ev["applicants"][0])
+    assert edit in client.get("/applications/").get_data(as_text=True)  # "what to do next"
+    report, _contract, _ev = factories.submitted_report(contract, ev)
+    _db.session.commit()
+    staff = browser_client(app)
+    log_in(staff, ev["coordinator"])
+    page = staff.get(f"/applications/{contract.application_id}").get_data(as_text=True)
+    assert f'href="/reports/{report.id}"' in page

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from portal.applications.models import ApplicationVersion, Attachment
@@ -152,3 +153,21 @@ def test_cli_runs_with_the_configured_period(app, db, monkeypatch):
     assert application.anonymised_at is not None
     monkeypatch.setitem(app.config, "RETENTION_YEARS", YEARS)
     assert "0 application(s)" in runner.invoke(args=["retention", "run"]).output
+
+
+def test_a_removed_file_answers_410_with_a_calm_page(db, client, login_as):
+    application, closed_at, files, ev = _closed_project()
+    run_retention(_after(closed_at, 1), years=YEARS)
+    _db.session.commit()
+    with pytest.raises(storage.FileRemoved):
+        storage.read_file(files["contract"])
+    login_as(ev["coordinator"])
+    response = client.get(f"/contracts/{_contract_id(application)}/files/pdf")
+    assert response.status_code == 410
+    assert "no longer kept" in response.get_data(as_text=True)
+
+
+def _contract_id(application) -> int:
+    from portal.contracts.services import contract_of
+
+    return contract_of(application).id

@@ -228,6 +228,18 @@ def next_step(application: Application, now: datetime | None = None) -> tuple[st
         ApplicationStatus.WITHDRAWN: _("Nothing: the application was withdrawn."),
         ApplicationStatus.TERMINATED: _("Nothing: the project was terminated."),
     }
+    if status == ApplicationStatus.IN_PROGRESS:
+        return (
+            messages[status],
+            url_for("reports.edit", application_id=application.id),
+            _("Write the final report"),
+        )
+    if status == ApplicationStatus.REPORT_RETURNED:
+        return (
+            messages[status],
+            url_for("reports.edit", application_id=application.id),
+            _("Correct the final report"),
+        )
     if status == ApplicationStatus.CONTRACT_SENT:
         contract_page = url_for("contracts.for_application", application_id=application.id)
         return messages[status], contract_page, _("Open the contract")

@@ -87,7 +87,20 @@ def show(application_id: int):
         withdraw_form=WithdrawForm(formdata=None),
         programme=application.call.programme,
         contract=_visible_contract(application, member),
+        report=_visible_report(application),
     )
+
+
+def _visible_report(application: Application):
+    """The application's final report when the user may read it (once submitted for staff)."""
+    from portal.reports.services.form import can_view_report, report_for  # reports build on applications
+
+    report = report_for(application)
+    if report is None or not can_view_report(current_user, application):
+        return None
+    if report.submitted_at is None and not permissions.is_member(current_user, application):
+        return None
+    return report
 
 
 def _visible_contract(application: Application, member: bool):
