@@ -377,16 +377,21 @@ def _members(organisation_id: int):
     ).all()
 
 
+def notify_organisation(organisation_id: int, template: str, **context) -> None:
+    """Queue the e-mail `template` to every active member of the organisation, each in their language
+    (also given to the template as `lang`)."""
+    for email, locale in _members(organisation_id):
+        queue_email(email, template, locale=locale, lang=locale, **context)
+
+
 def _confirm(application: Application, version: ApplicationVersion, stored) -> None:
-    for email, locale in _members(application.organisation_id):
-        queue_email(
-            email,
-            "application_submitted",
-            locale=locale,
-            application=application,
-            version=version,
-            attachments=[stored],
-        )
+    notify_organisation(
+        application.organisation_id,
+        "application_submitted",
+        application=application,
+        version=version,
+        attachments=[stored],
+    )
 
 
 def withdraw_application(application: Application, *, actor, reason: str | None = None) -> Application:

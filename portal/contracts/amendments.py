@@ -19,7 +19,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from portal.applications.rules import duration_ok
-from portal.applications.services import _members
+from portal.applications.services import notify_organisation
 from portal.applications.workflow import ApplicationStatus
 from portal.contracts.models import Amendment, AmendmentStatus, Contract, ContractStatus
 from portal.contracts.workflow import roles_for as contract_roles_for
@@ -325,16 +325,14 @@ def approve_amendment(amendment: Amendment, *, actor, now: datetime | None = Non
         },
         **_scope(contract),
     )
-    for email, locale in _members(contract.application.organisation_id):
-        queue_email(
-            email,
-            "amendment_approved",
-            locale=locale,
-            amendment=amendment,
-            contract=contract,
-            link=public_url("contracts.decide_amendment", amendment_id=amendment.id),
-            attachments=[stored],
-        )
+    notify_organisation(
+        contract.application.organisation_id,
+        "amendment_approved",
+        amendment=amendment,
+        contract=contract,
+        link=public_url("contracts.decide_amendment", amendment_id=amendment.id),
+        attachments=[stored],
+    )
     db.session.flush()
     return amendment
 
@@ -360,13 +358,11 @@ def refuse_amendment(amendment: Amendment, reason: str, *, actor, now: datetime 
         amendment.decided_by_id = actor.id
         amendment.decision_reason = reason
         transition(WORKFLOW, amendment, "refuse", actor, reason)
-    for email, locale in _members(contract.application.organisation_id):
-        queue_email(
-            email,
-            "amendment_refused",
-            locale=locale,
-            amendment=amendment,
-            contract=contract,
-            link=public_url("contracts.decide_amendment", amendment_id=amendment.id),
-        )
+    notify_organisation(
+        contract.application.organisation_id,
+        "amendment_refused",
+        amendment=amendment,
+        contract=contract,
+        link=public_url("contracts.decide_amendment", amendment_id=amendment.id),
+    )
     return amendment

@@ -10,12 +10,11 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal.applications.models import Application
-from portal.applications.services import _members
+from portal.applications.services import notify_organisation
 from portal.applications.workflow import WORKFLOW as APPLICATION_WORKFLOW
 from portal.applications.workflow import ApplicationStatus
 from portal.contracts.models import Contract, ContractStatus
 from portal.contracts.workflow import WORKFLOW
-from portal.core.mail import queue_email
 from portal.core.timeutil import to_riga, utcnow
 from portal.core.workflow import WorkflowError, transition
 from portal.extensions import db
@@ -40,15 +39,13 @@ def terminate_contract(contract: Contract, reason: str, *, actor, now: datetime 
     contract.terminated_at = now or utcnow()
     contract.termination_reason = reason.strip()
     db.session.flush()
-    for email, locale in _members(application.organisation_id):
-        queue_email(
-            email,
-            "contract_terminated",
-            locale=locale,
-            contract=contract,
-            reason=contract.termination_reason,
-            link=public_url("contracts.for_application", application_id=application.id),
-        )
+    notify_organisation(
+        application.organisation_id,
+        "contract_terminated",
+        contract=contract,
+        reason=contract.termination_reason,
+        link=public_url("contracts.for_application", application_id=application.id),
+    )
     return contract
 
 

@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.applications.services import _members
+from portal.applications.services import notify_organisation
 from portal.applications.workflow import WORKFLOW as APPLICATION_WORKFLOW
 from portal.contracts.models import Contract, ContractStatus
 from portal.contracts.workflow import WORKFLOW
@@ -55,15 +55,13 @@ def send_contract(
         contract.sign_by = working_day_deadline(now, sign_days)
         transition(WORKFLOW, contract, "send", actor)
     transition(APPLICATION_WORKFLOW, contract.application, "send_contract", actor)
-    for email, locale in _members(contract.application.organisation_id):
-        queue_email(
-            email,
-            "contract_sent",
-            locale=locale,
-            contract=contract,
-            link=public_url("applications.show", application_id=contract.application_id),
-            attachments=[contract.pdf_file],
-        )
+    notify_organisation(
+        contract.application.organisation_id,
+        "contract_sent",
+        contract=contract,
+        link=public_url("applications.show", application_id=contract.application_id),
+        attachments=[contract.pdf_file],
+    )
     return contract
 
 
@@ -110,8 +108,7 @@ def countersign(
         contract.signed_at = now
         transition(WORKFLOW, contract, "countersign", actor)
     transition(APPLICATION_WORKFLOW, contract.application, "sign_contract", actor)
-    for email, locale in _members(contract.application.organisation_id):
-        queue_email(email, "contract_signed", locale=locale, contract=contract)
+    notify_organisation(contract.application.organisation_id, "contract_signed", contract=contract)
     return contract
 
 

@@ -13,11 +13,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
-from portal.applications.services import _members
+from portal.applications.services import notify_organisation
 from portal.contracts.models import Contract
 from portal.core import audit
 from portal.core.enums import Role
-from portal.core.mail import queue_email
 from portal.core.timeutil import to_riga, utcnow
 from portal.core.workflow import Transition, TransitionDenied, Workflow, WorkflowError, transition
 from portal.extensions import db
@@ -156,15 +155,13 @@ def claim_recovery(contract: Contract, amount: Decimal | None, reason: str | Non
         municipality_id=contract.municipality_id,
         organisation_id=contract.application.organisation_id,
     )
-    for email, locale in _members(contract.application.organisation_id):
-        queue_email(
-            email,
-            "payment_recovery_claimed",
-            locale=locale,
-            contract=contract,
-            recovery=recovery,
-            link=public_url("applications.show", application_id=contract.application_id),
-        )
+    notify_organisation(
+        contract.application.organisation_id,
+        "payment_recovery_claimed",
+        contract=contract,
+        recovery=recovery,
+        link=public_url("applications.show", application_id=contract.application_id),
+    )
     return recovery
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from portal.applications.services import withdraw_application
 from portal.applications.workflow import ApplicationStatus
@@ -34,6 +35,14 @@ from tests.factories import (
     score,
     submitted_application,
 )
+
+
+@pytest.fixture(autouse=True)
+def _english(app):
+    """The services' messages in English, whatever locale an earlier test left behind."""
+    with force_locale("en"):
+        yield
+
 
 # --- helpers ---------------------------------------------------------------------------------------
 

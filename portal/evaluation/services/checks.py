@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.applications import rules as application_rules
 from portal.applications.models import Application
-from portal.applications.services import _members, freeze_version
+from portal.applications.services import freeze_version, notify_organisation
 from portal.applications.workflow import WORKFLOW, ApplicationStatus
 from portal.core import audit
 from portal.core.enums import LegalForm
@@ -184,17 +184,14 @@ def admit(application: Application, *, actor) -> Application:
 
 def _notify_rejection(application: Application, reason: str) -> None:
     failed = [a for a in queries.eligibility_answers(application.id).values() if not a.passed]
-    for email, locale in _members(application.organisation_id):
-        queue_email(
-            email,
-            "application_rejected",
-            locale=locale,
-            lang=locale,
-            application=application,
-            reason=reason,
-            failed=failed,
-            link=public_url("applications.show", application_id=application.id),
-        )
+    notify_organisation(
+        application.organisation_id,
+        "application_rejected",
+        application=application,
+        reason=reason,
+        failed=failed,
+        link=public_url("applications.show", application_id=application.id),
+    )
 
 
 def reject(application: Application, reason: str, *, actor) -> Application:
@@ -231,15 +228,13 @@ def request_clarification(
     )
     db.session.add(request)
     db.session.flush()
-    for email, locale in _members(application.organisation_id):
-        queue_email(
-            email,
-            "clarification_requested",
-            locale=locale,
-            application=application,
-            clarification=request,
-            link=public_url("applications.show", application_id=application.id),
-        )
+    notify_organisation(
+        application.organisation_id,
+        "clarification_requested",
+        application=application,
+        clarification=request,
+        link=public_url("applications.show", application_id=application.id),
+    )
     return request
 
 
@@ -269,15 +264,13 @@ def answer_clarification(application: Application, answer: str, *, actor, now: d
     # The check starts again on the corrected version.
     db.session.execute(sa.delete(EligibilityAnswer).where(EligibilityAnswer.application_id == application.id))
     db.session.flush()
-    for email, locale in _members(application.organisation_id):
-        queue_email(
-            email,
-            "clarification_answered",
-            locale=locale,
-            application=application,
-            version=version,
-            attachments=[stored],
-        )
+    notify_organisation(
+        application.organisation_id,
+        "clarification_answered",
+        application=application,
+        version=version,
+        attachments=[stored],
+    )
     queue_email(
         application.call.contact_email, "clarification_answered_staff", locale="lv", application=application
     )

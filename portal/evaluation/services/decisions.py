@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.applications.models import Application
-from portal.applications.services import _members
+from portal.applications.services import notify_organisation
 from portal.applications.workflow import FUNDED_STATUSES, WORKFLOW, ApplicationStatus
 from portal.calls.models import Call
 from portal.calls.permissions import can_manage_call
@@ -22,7 +22,6 @@ from portal.calls.services import quota_for
 from portal.calls.workflow import WORKFLOW as CALL_WORKFLOW
 from portal.calls.workflow import CallStatus
 from portal.core import audit, pdf, storage, uploads
-from portal.core.mail import queue_email
 from portal.core.timeutil import to_riga, utcnow
 from portal.core.workflow import TransitionDenied, WorkflowError, transition
 from portal.evaluation import queries, rules
@@ -361,18 +360,15 @@ def _notify_results(call: Call, results: list[EvaluationResult]) -> None:
     for result in results:
         application = result.application
         members = applicant_scores(application)
-        for email, locale in _members(application.organisation_id):
-            queue_email(
-                email,
-                "evaluation_result",
-                locale=locale,
-                lang=locale,
-                application=application,
-                result=result,
-                members=members,
-                max_score=max_score(call),
-                link=public_url("applications.show", application_id=application.id),
-            )
+        notify_organisation(
+            application.organisation_id,
+            "evaluation_result",
+            application=application,
+            result=result,
+            members=members,
+            max_score=max_score(call),
+            link=public_url("applications.show", application_id=application.id),
+        )
 
 
 def protocol_context(call: Call, decision: Decision | None) -> dict:
@@ -456,14 +452,12 @@ def offer_next_reserve(call: Call, *, actor=None, because: Application | None = 
             else _("Offered from the reserve list.")
         )
     transition(WORKFLOW, candidate, "offer_funding", actor, reason)
-    for email, locale in _members(candidate.organisation_id):
-        queue_email(
-            email,
-            "funding_offered",
-            locale=locale,
-            application=candidate,
-            link=public_url("applications.show", application_id=candidate.id),
-        )
+    notify_organisation(
+        candidate.organisation_id,
+        "funding_offered",
+        application=candidate,
+        link=public_url("applications.show", application_id=candidate.id),
+    )
     return candidate
 
 
@@ -471,8 +465,9 @@ def cancel_funding(application: Application, reason: str, *, actor=None) -> Appl
     """Cancel a funded application's funding (e.g. the contract was not signed in time) and offer the
     place to the next reserve application. Returns the application offered funding, if any."""
     transition(WORKFLOW, application, "cancel_funding", actor, reason)
-    for email, locale in _members(application.organisation_id):
-        queue_email(email, "funding_cancelled", locale=locale, application=application, reason=reason.strip())
+    notify_organisation(
+        application.organisation_id, "funding_cancelled", application=application, reason=reason.strip()
+    )
     return offer_next_reserve(application.call, actor=None, because=application)
 
 

@@ -22,11 +22,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from portal.applications.models import Application
-from portal.applications.services import _members
+from portal.applications.services import notify_organisation
 from portal.applications.workflow import ApplicationStatus
 from portal.contracts.models import Contract
 from portal.contracts.services import contract_of
-from portal.core.mail import queue_email
 from portal.core.timeutil import to_riga, utcnow
 from portal.extensions import db
 from portal.organisations.services import public_url
@@ -91,16 +90,14 @@ def send_reminders(now: datetime | None = None) -> int:
             with db.session.begin_nested():
                 db.session.add(ReportReminder(application_id=application.id, kind=kind, sent_at=utcnow()))
                 db.session.flush()
-                for email, locale in _members(application.organisation_id):
-                    queue_email(
-                        email,
-                        f"report_reminder_{kind}",
-                        locale=locale,
-                        application=application,
-                        due=due,
-                        days_left=(due - today).days,
-                        link=public_url("applications.show", application_id=application.id),
-                    )
+                notify_organisation(
+                    application.organisation_id,
+                    f"report_reminder_{kind}",
+                    application=application,
+                    due=due,
+                    days_left=(due - today).days,
+                    link=public_url("applications.show", application_id=application.id),
+                )
         except IntegrityError:
             continue  # another run sent this reminder at the same moment: never twice
         count += 1

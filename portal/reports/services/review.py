@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import Membership, User
 from portal.applications.models import Application
-from portal.applications.services import _members
+from portal.applications.services import notify_organisation
 from portal.applications.workflow import WORKFLOW, ApplicationStatus, roles_for
 from portal.calls.models import Call
 from portal.contracts.models import Contract
@@ -143,15 +143,13 @@ def return_report(report: FinalReport, comments: dict[str, str], *, actor, now: 
     report.return_comments = cleaned
     reason = "\n".join(f"{section}: {text}" for section, text in cleaned.items())
     transition(WORKFLOW, application, "return_report", actor, reason)
-    for email, locale in _members(application.organisation_id):
-        queue_email(
-            email,
-            "report_returned",
-            locale=locale,
-            application=application,
-            comments=[(SECTION_LABELS[s], text) for s, text in cleaned.items()],
-            link=public_url("applications.show", application_id=application.id),
-        )
+    notify_organisation(
+        application.organisation_id,
+        "report_returned",
+        application=application,
+        comments=[(SECTION_LABELS[s], text) for s, text in cleaned.items()],
+        link=public_url("applications.show", application_id=application.id),
+    )
     db.session.flush()
     return report
 
@@ -259,16 +257,14 @@ def approve_report(
     # Forwarded to the programme at once: the coordinator's approval is the municipality's last step.
     report.forwarded_at = now
     transition(WORKFLOW, application, "forward", actor)
-    for email, locale in _members(application.organisation_id):
-        queue_email(
-            email,
-            "report_approved",
-            locale=locale,
-            application=application,
-            final_payment=final,
-            link=public_url("applications.show", application_id=application.id),
-            attachments=[stored],
-        )
+    notify_organisation(
+        application.organisation_id,
+        "report_approved",
+        application=application,
+        final_payment=final,
+        link=public_url("applications.show", application_id=application.id),
+        attachments=[stored],
+    )
     for email, locale in _national_admins():
         queue_email(
             email,
