@@ -53,12 +53,20 @@ ACCOUNTS = [
     ("vilnis@riga.demo.jip.lv", "Gints Celmiņš", Role.APPLICANT, None, "vilnis"),
     ("ritms@riga.demo.jip.lv", "Linda Ābele", Role.APPLICANT, None, "ritms"),
     ("laiva@riga.demo.jip.lv", "Artūrs Putniņš", Role.APPLICANT, None, "laiva"),
+    # Rīga (issue 8): final reports in every state.
+    ("solis@riga.demo.jip.lv", "Ilona Pētersone", Role.APPLICANT, None, "solis"),
+    ("zvaigzne@riga.demo.jip.lv", "Rihards Krastiņš", Role.APPLICANT, None, "zvaigzne"),
+    ("celsme@riga.demo.jip.lv", "Beāte Leimane", Role.APPLICANT, None, "celsme"),
 ]
 
 # What to try with an account (printed by `describe`).
 NOTES = {
-    "koordinators@aizkraukle.demo.jip.lv": "an open call; a call with published results (see /results/)",
-    "koordinators@ropazi.demo.jip.lv": "runs the Ropaži evaluation; a decided call with its protocol",
+    "admin@demo.jip.lv": "/reports/national: a report forwarded to acknowledge (and one closed);"
+    " /reports/export: the audit workbook; /plans/: every municipality's prevention plan",
+    "koordinators@aizkraukle.demo.jip.lv": "an open call; a call with published results (see /results/);"
+    " the Aizkraukle prevention plan (/plans/)",
+    "koordinators@ropazi.demo.jip.lv": "runs the Ropaži evaluation; a decided call with its protocol;"
+    " the Ropaži prevention plan of seed 004 (/plans/)",
     "vertetajs1@ropazi.demo.jip.lv": "committee chair: has scored everything",
     "vertetajs2@ropazi.demo.jip.lv": "has a score sheet in draft: finish it and score the other application",
     "vertetajs3@ropazi.demo.jip.lv": "recused from one application",
@@ -68,15 +76,20 @@ NOTES = {
     "teatris@demo.jip.lv": "a funded project in the public register (/projects/)",
     "koknese@demo.jip.lv": "on the reserve list of a call with published results",
     "koordinators@riga.demo.jip.lv": "contracts and payments in every state: /contracts/, /payments/,"
-    " /payments/orders (an approved advance to export), /payments/ledger",
+    " /payments/orders (an approved advance to export), /payments/ledger; final reports to review:"
+    " /reports/ (one submitted, one returned, one overdue); the prevention plan and its monitoring"
+    " table with figures and notes: /plans/",
     "vertetajs1@riga.demo.jip.lv": "member of the Rīga committee (a call with published results)",
     "kvartals@riga.demo.jip.lv": "a contract being prepared (draft: not sent yet)",
     "tilts@riga.demo.jip.lv": "a contract to sign: download it and upload the signed file",
     "parks@riga.demo.jip.lv": "a signed contract waiting for the coordinator's confirmation",
     "skatuve@riga.demo.jip.lv": "a signed contract; the advance is approved, not yet paid",
-    "darbnica@riga.demo.jip.lv": "a project in progress (advance paid)",
-    "kompass@riga.demo.jip.lv": "a finished project: report approved, final payment approved",
-    "vilnis@riga.demo.jip.lv": "a finished project paid in full (advance and final payment)",
+    "darbnica@riga.demo.jip.lv": "a project in progress (advance paid); a final report being written",
+    "kompass@riga.demo.jip.lv": "a finished project: report approved and forwarded, final payment approved",
+    "vilnis@riga.demo.jip.lv": "a closed project: report acknowledged, paid in full (advance and final)",
+    "solis@riga.demo.jip.lv": "a final report submitted, waiting for the coordinator's review",
+    "zvaigzne@riga.demo.jip.lv": "a final report returned for correction: correct it and submit it again",
+    "celsme@riga.demo.jip.lv": "a final report to write: overdue (the reminder is in the outbox)",
     "ritms@riga.demo.jip.lv": "a contract that lapsed (not signed by its deadline)",
     "laiva@riga.demo.jip.lv": "funded from the reserve list after a contract lapsed; no contract yet",
 }
@@ -250,6 +263,36 @@ ORGANISATIONS = {
         "bank_name": "Swedbank",
         "address": "Maskavas iela 250, Rīga, LV-1063",
         "email": "info@laiva.riga.demo.jip.lv",
+        "municipality": "0001000",
+    },
+    "solis": {
+        "name": "Biedrība \u201cBolderājas jauniešu solis\u201d",
+        "legal_form": LegalForm.ASSOCIATION,
+        "reg_number": "40008998907",
+        "iban": "LV61HABA0550000000020",
+        "bank_name": "Swedbank",
+        "address": "Lielupes iela 15, Rīga, LV-1016",
+        "email": "info@solis.riga.demo.jip.lv",
+        "municipality": "0001000",
+    },
+    "zvaigzne": {
+        "name": "Biedrība \u201cZiepniekkalna zvaigznes\u201d",
+        "legal_form": LegalForm.YOUTH_ORGANISATION,
+        "reg_number": "40008998911",
+        "iban": "LV07UNLA0550000000021",
+        "bank_name": "SEB banka",
+        "address": "Ozolciema iela 20, Rīga, LV-1058",
+        "email": "info@zvaigzne.riga.demo.jip.lv",
+        "municipality": "0001000",
+    },
+    "celsme": {
+        "name": "Nodibinājums \u201cPļavnieku celsme\u201d",
+        "legal_form": LegalForm.FOUNDATION,
+        "reg_number": "40008998926",
+        "iban": "LV75PARX0550000000022",
+        "bank_name": "Citadele",
+        "address": "Ilūkstes iela 30, Rīga, LV-1082",
+        "email": "info@celsme.riga.demo.jip.lv",
         "municipality": "0001000",
     },
 }
@@ -527,9 +570,12 @@ def _apply_all(call, applications: dict, orgs: dict, users: dict, *, first_at) -
 def _apply(call, organisation, user, *, submit_at, **overrides):
     """Start an application, fill it in and (unless submit_at is None) submit it at that instant."""
     from portal.applications import services as applications
+    from portal.plans.demo_plans import youth_activity
 
     application = applications.start_application(call, organisation, actor=user)
     values = demo_application_values(organisation.name) | overrides
+    if (activity := youth_activity(call.municipality.code)) is not None:
+        values.setdefault("plan_activity_id", activity.id)
     if submit_at is None:
         values = {k: values[k] for k in ("title", "start_date", "end_date", "places", "problem")}
     applications.save_draft(application, values, actor=user, expected_version=application.lock_version)
@@ -889,12 +935,15 @@ RIGA_PAYING_ACCOUNT = {
     "reg_number": "90011524360",
 }
 # The applications in ranking order, each with the state its funded project reaches (the key is the
-# organisation's): the first seven show a contract in every state, "ritms" lapses (not signed in time)
-# and "laiva", put on the reserve list by the decision, is offered its place.
+# organisation's): they show a contract in every state and a final report in every state, "ritms"
+# lapses (not signed in time) and "laiva", put on the reserve list by the decision, is offered its place.
 RIGA_APPLICATIONS = {
-    "vilnis": {"title": "Daugavgrīvas jauniešu burāšanas skola"},  # paid in full
-    "kompass": {"title": "Karjeras kompass vidusskolēniem"},  # report approved, final approved
-    "darbnica": {"title": "Purvciema darbnīca pēc stundām"},  # in progress, advance paid
+    "vilnis": {"title": "Daugavgrīvas jauniešu burāšanas skola"},  # report closed, paid in full
+    "kompass": {"title": "Karjeras kompass vidusskolēniem"},  # report forwarded, final approved
+    "solis": {"title": "Bolderājas mācību atbalsta klubs"},  # report submitted, waiting for review
+    "zvaigzne": {"title": "Ziepniekkalna jauniešu radio"},  # report returned for correction
+    "celsme": {"title": "Pļavnieku pagalmu iniciatīvas"},  # ended, report overdue
+    "darbnica": {"title": "Purvciema darbnīca pēc stundām"},  # in progress, advance paid, report draft
     "skatuve": {"title": "Skolēnu teātris bez kavējumiem"},  # signed, advance approved
     "parks": {"title": "Grīziņkalna vasaras iniciatīvas"},  # signed by the applicant
     "tilts": {"title": "Tilts starp skolu un ielu"},  # sent, waiting for the signature
@@ -902,10 +951,13 @@ RIGA_APPLICATIONS = {
     "ritms": {"title": "Imantas bungu ritms"},  # lapsed
     "laiva": {"title": "Ķengaraga jauniešu laivu darbnīca"},  # reserve → funded
 }
-# Weighted averages 28.5 … 19.33, strictly falling, no two scores of a criterion two points apart.
+# Weighted averages 28.67 … 19.5, strictly falling, no two scores of a criterion two points apart.
 RIGA_SCORES = {
     "vilnis": [[3, 3, 3, 3, 3, 3, 2], [3, 3, 3, 2, 3, 3, 3], [3, 3, 2, 3, 3, 3, 3]],
     "kompass": [[3, 3, 3, 2, 3, 2, 3], [3, 2, 3, 3, 2, 3, 3], [3, 3, 3, 2, 2, 3, 2]],
+    "solis": [[3, 3, 3, 2, 2, 3, 2], [3, 3, 2, 3, 2, 2, 3], [3, 2, 3, 3, 2, 3, 2]],
+    "zvaigzne": [[3, 3, 2, 3, 2, 3, 3], [3, 2, 3, 2, 3, 2, 2], [2, 3, 3, 2, 3, 2, 3]],
+    "celsme": [[3, 2, 3, 2, 3, 2, 2], [3, 3, 2, 2, 2, 3, 3], [2, 3, 3, 3, 2, 2, 2]],
     "darbnica": [[3, 2, 3, 2, 2, 3, 2], [2, 3, 3, 2, 3, 2, 2], [3, 3, 2, 2, 2, 2, 3]],
     "skatuve": [[2, 3, 2, 3, 2, 2, 2], [3, 2, 2, 2, 2, 3, 2], [2, 3, 3, 2, 2, 2, 2]],
     "parks": [[2, 2, 3, 2, 2, 2, 3], [2, 3, 2, 2, 2, 2, 2], [3, 2, 2, 2, 2, 2, 2]],
@@ -915,7 +967,7 @@ RIGA_SCORES = {
     "laiva": [[2, 2, 2, 2, 2, 2, 1], [2, 2, 2, 2, 2, 1, 2], [2, 2, 2, 2, 2, 2, 2]],
 }
 RIGA_RESERVE_REASON = (
-    "Konkursa nolikumā paredzēti astoņi projekti; projekts iekļauts rezerves sarakstā un saņems "
+    "Konkursa nolikumā paredzēti vienpadsmit projekti; projekts iekļauts rezerves sarakstā un saņems "
     "finansējumu, ja kāds no atbalstītajiem projektiem atteiksies."
 )
 
@@ -939,12 +991,12 @@ def _period(start: date, months: int) -> dict:
 
 def _seed_riga(users: dict) -> None:
     """The Rīga call of round 1: opened ~300 days ago, closed ~270 days ago, evaluated by the coordinator
-    (chair) and two evaluators, decided ~255 days ago (eight funded, one on the reserve list) and its
-    results published. Its projects show the contract and payment life cycle, one in each state (see
-    RIGA_APPLICATIONS); three ran in the first months after the decision (two have ended, one still runs),
-    the others start after their contracts are signed in the last weeks. Everything goes through the
-    services with past times where they take one (`now=`); an approval's time is moved back afterwards
-    the way the calls' closing times are."""
+    (chair) and two evaluators, decided ~255 days ago (eleven funded, one on the reserve list) and its
+    results published. Its projects show the contract and payment life cycle and the final report's, one
+    in each state (see RIGA_APPLICATIONS); six ran in the first months after the decision (five have
+    ended, one still runs), the others start after their contracts are signed in the last weeks.
+    Everything goes through the services with past times where they take one (`now=`); an approval's
+    time is moved back afterwards the way the calls' closing times are."""
     from datetime import timedelta
 
     from portal.calls import services as calls
@@ -985,9 +1037,15 @@ def _seed_riga(users: dict) -> None:
     # Three projects ran right after the decision; the others start once their contracts are signed.
     early = _month_start(to_riga(decided).date() + timedelta(days=20))
     later = _month_start(to_riga(now).date() + timedelta(days=10))
+    today = to_riga(now).date()
     periods = {
         "vilnis": _period(early, 5),
         "kompass": _period(early, 6),
+        # Ended six weeks ago (the report is overdue), three weeks ago (reported) and this week (the
+        # returned report's due date has not passed yet).
+        "celsme": {"start_date": early, "end_date": today - timedelta(days=45)},
+        "solis": {"start_date": early, "end_date": today - timedelta(days=20)},
+        "zvaigzne": {"start_date": early, "end_date": today - timedelta(days=5)},
         "darbnica": _period(early, 12),
         "ritms": _period(early, 9),
         "skatuve": _period(later, 10),
@@ -1026,6 +1084,8 @@ def _seed_riga(users: dict) -> None:
     publication.publish_results(call, actor=coordinator)
     _seed_paying_account(riga, coordinator)
     _seed_contracts(apps, users, coordinator, decided=decided, now=now)
+    _seed_reports(apps, users, coordinator, now=now)
+    _seed_monitoring(apps["vilnis"], coordinator)
 
 
 def _seed_paying_account(municipality, coordinator) -> None:
@@ -1036,15 +1096,13 @@ def _seed_paying_account(municipality, coordinator) -> None:
 
 
 def _seed_contracts(apps: dict, users: dict, coordinator, *, decided, now) -> None:
-    """One contract in each state (RIGA_APPLICATIONS), through the contract and payment services."""
+    """One contract in each state (RIGA_APPLICATIONS), through the contract and payment services; the
+    projects that have started run (their final reports: `_seed_reports`)."""
     from datetime import timedelta
 
-    from portal.applications.workflow import WORKFLOW as APPLICATION_WORKFLOW
     from portal.contracts import generation, lifecycle, signing
     from portal.contracts.services import create_contract
     from portal.core import storage
-    from portal.core.timeutil import to_riga
-    from portal.core.workflow import transition
     from portal.payments import orders
     from portal.payments import services as payments
 
@@ -1065,62 +1123,41 @@ def _seed_contracts(apps: dict, users: dict, coordinator, *, decided, now) -> No
             signing.countersign(contract, actor=coordinator, now=confirmed)
 
     def approve(payment, at):
-        payments.approve_payment(payment, actor=coordinator)
-        payment.approved_at = at  # the approval happened then (the service stamps the present)
-        return payment
+        return _approve_payment(payment, coordinator, at)
 
-    def day(at):
-        return to_riga(at).date()
-
-    # The contracts made right after the decision (numbers 1–4 of the year's sequence).
+    # The contracts made right after the decision (numbers 1–7 of the year's sequence).
     start = decided + timedelta(days=3)
-    early = {
-        key: prepare(key, start + timedelta(hours=i))
-        for i, key in enumerate(("vilnis", "kompass", "darbnica", "ritms"))
-    }
-    for i, key in enumerate(("vilnis", "kompass", "darbnica")):
+    running = ("vilnis", "kompass", "solis", "zvaigzne", "celsme", "darbnica")
+    early = {key: prepare(key, start + timedelta(hours=i)) for i, key in enumerate((*running, "ritms"))}
+    for i, key in enumerate(running):
         at = start + timedelta(days=1, hours=i)
         sign(early[key], key, at, at + timedelta(days=4), confirmed=at + timedelta(days=6))
     # "ritms" never signs: once its deadline passes (cron, the next night) the contract lapses and
     # the place goes to the reserve list ("laiva" is offered funding; its contract is not made yet).
     lapsed = early["ritms"]
-    signing.send_contract(lapsed, actor=coordinator, sign_days=10, now=start + timedelta(days=1, hours=4))
+    signing.send_contract(lapsed, actor=coordinator, sign_days=10, now=start + timedelta(days=1, hours=7))
     signing.lapse_unsigned(lapsed.sign_by + timedelta(hours=6))
 
-    # The advances: "vilnis" paid through an exported payment order, the other two marked paid by hand.
+    # The advances: "vilnis" paid through an exported payment order, the others marked paid by hand.
     paid = start + timedelta(days=9)
-    advances = {key: payments.payments_of(early[key])["advance"] for key in ("vilnis", "kompass", "darbnica")}
+    advances = {key: payments.payments_of(early[key])["advance"] for key in running}
     for advance in advances.values():
         approve(advance, paid - timedelta(days=1))
     export = orders.export_pain001(
         early["vilnis"].municipality_id, [advances["vilnis"].id], actor=coordinator, now=paid
     )
-    orders.mark_exported_paid(export, paid_on=day(paid + timedelta(days=1)), actor=coordinator)
-    for i, key in enumerate(("kompass", "darbnica")):
+    orders.mark_exported_paid(export, paid_on=_day(paid + timedelta(days=1)), actor=coordinator)
+    for i, key in enumerate(running[1:]):
         payments.mark_paid(
             advances[key],
-            paid_on=day(paid + timedelta(days=1)),
-            bank_reference=f"RIGA-{day(paid):%Y%m%d}-{i + 2:03d}",
+            paid_on=_day(paid + timedelta(days=1)),
+            bank_reference=f"RIGA-{_day(paid):%Y%m%d}-{i + 2:03d}",
             actor=coordinator,
         )
-    # The projects start on their start date (cron); two have ended and their reports were approved.
+    # The projects start on their start date (cron).
     lifecycle.start_due(now)
-    for key in ("vilnis", "kompass"):
-        application = apps[key]
-        transition(APPLICATION_WORKFLOW, application, "submit_report", user(key))
-        transition(APPLICATION_WORKFLOW, application, "approve_report", coordinator)
-        final = payments.payments_of(early[key])["final"]
-        reviewed = datetime_of(application.end_date) + timedelta(days=18)
-        approve(final, reviewed)
-        if key == "vilnis":
-            payments.mark_paid(
-                final,
-                paid_on=day(reviewed + timedelta(days=3)),
-                bank_reference=f"RIGA-{day(reviewed):%Y%m%d}-001",
-                actor=coordinator,
-            )
 
-    # The contracts of the projects starting next month, made in the last weeks (numbers 5–8).
+    # The contracts of the projects starting next month, made in the last weeks (numbers 8–11).
     skatuve = prepare("skatuve", now - timedelta(days=21))
     sign(
         skatuve,
@@ -1135,6 +1172,315 @@ def _seed_contracts(apps: dict, users: dict, coordinator, *, decided, now) -> No
     tilts = prepare("tilts", now - timedelta(days=3))
     signing.send_contract(tilts, actor=coordinator, sign_days=10, now=now - timedelta(days=2))
     prepare("kvartals", now - timedelta(hours=5))
+
+
+# --- Rīga: final reports, the prevention plan and its monitoring (issue 8) ---------------------------
+
+
+# The final reports (counts only: no names of young people), per organisation key.
+RIGA_REPORTS = {
+    "vilnis": {
+        "participants_total": 28,
+        "participants_grades_5_9": 17,
+        "participants_grades_10_12": 9,
+        "participants_vocational": 2,
+        "participants_risk": 8,
+        "risk_by_category": {"learning": 5, "family": 3, "economic": 2},
+        "activities": [
+            (
+                "Burāšanas teorijas nodarbības",
+                "12 nodarbības jahtklubā",
+                "2026. gada aprīlis–maijs",
+                "Daugavgrīvas jahtklubs",
+                36,
+                "Neformālā izglītība, vienaudžu mācīšanās",
+            ),
+            (
+                "Burāšanas prakse",
+                "8 prakses dienas uz ūdens ar instruktoru",
+                "2026. gada jūnijs–jūlijs",
+                "Buļļupe un Rīgas līcis",
+                48,
+                "Piedzīvojumu pedagoģija",
+            ),
+            (
+                "Jauniešu regate",
+                "Regate apkaimes skolām, 6 komandas",
+                "2026. gada 22. augusts",
+                "Daugavgrīva",
+                8,
+                "Jauniešu pašu organizēts pasākums",
+            ),
+        ],
+        "results": [
+            ("Regulāri iesaistīti dalībnieki", "25", "28", "Pieteicās vairāk jauniešu, nekā plānots."),
+            ("Neattaisnoto kavējumu skaits (kopsummā)", "−20 %", "−24 %", "Skolas e-klases dati kopsummā."),
+        ],
+        "schools": [("Daugavgrīvas vidusskola", 19), ("Bolderājas pamatskola", 7), ("Rīgas tehnikums", 2)],
+        "youth_led": "Jauniešu padome izvēlējās nodarbību laikus, sastādīja regates nolikumu un vadīja "
+        "komandas; vecākie dalībnieki kļuva par palīginstruktoriem.",
+        "problems": "Divas prakses dienas pārcēlām vēja dēļ.",
+        "lessons": "Prakses dienas jāplāno ar rezerves datumiem; regate vislabāk piesaistīja jaunus "
+        "dalībniekus.",
+        "publicity_links": ["https://www.riga.lv/lv/jaunumi/demo-burasanas-skola"],
+    },
+    "kompass": {
+        "participants_total": 34,
+        "participants_grades_5_9": 6,
+        "participants_grades_10_12": 24,
+        "participants_vocational": 4,
+        "participants_risk": 9,
+        "risk_by_category": {"learning": 6, "social": 4},
+        "activities": [
+            (
+                "Karjeras darbnīcas",
+                "10 darbnīcas par profesiju izvēli",
+                "2026. gada aprīlis–jūnijs",
+                "Jauniešu centrs “Kompass”",
+                30,
+                "Neformālā izglītība, darbs grupās",
+            ),
+            (
+                "Ēnu dienas uzņēmumos",
+                "Ēnu dienas 9 uzņēmumos",
+                "2026. gada jūlijs–augusts",
+                "Rīgas uzņēmumi",
+                27,
+                "Pieredzes mācīšanās",
+            ),
+            (
+                "Noslēguma forums",
+                "Jauniešu vadīts forums ar 60 apmeklētājiem",
+                "2026. gada 25. septembris",
+                "Rīgas Centrālā bibliotēka",
+                4,
+                "Jauniešu pašu organizēts pasākums",
+            ),
+        ],
+        "results": [
+            ("Dalībnieki, kuri sastādījuši savu karjeras plānu", "30", "31", ""),
+            ("Dalībnieki, kuri turpina mācības nākamajā mācību gadā", "90 %", "94 %", "Skolu dati kopsummā."),
+        ],
+        "schools": [("Rīgas 1. vidusskola", 20), ("Rīgas Valsts tehnikums", 4), ("Teikas vidusskola", 10)],
+        "youth_led": "Darbnīcu tēmas un uzņēmumus ēnu dienām izvēlējās jaunieši; forumu vadīja četri "
+        "dalībnieki.",
+        "problems": "Vasarā daļa uzņēmumu nevarēja uzņemt ēnotājus, tāpēc ēnu dienas pārcēlām uz augustu.",
+        "lessons": "Uzņēmumi jāuzrunā vismaz divus mēnešus iepriekš.",
+        "publicity_links": ["https://www.riga.lv/lv/jaunumi/demo-karjeras-kompass"],
+    },
+    "solis": {
+        "participants_total": 24,
+        "participants_grades_5_9": 20,
+        "participants_grades_10_12": 4,
+        "participants_vocational": 0,
+        "participants_risk": 10,
+        "risk_by_category": {"learning": 8, "family": 4},
+        "activities": [
+            (
+                "Mācību atbalsta klubs pēc stundām",
+                "Klubs divas reizes nedēļā, 52 tikšanās",
+                "2026. gada aprīlis–oktobris",
+                "Bolderājas bibliotēka",
+                104,
+                "Vienaudžu mācīšanās",
+            ),
+            (
+                "Vasaras mācību nometne",
+                "Piecu dienu dienas nometne",
+                "2026. gada 10.–14. augusts",
+                "Bolderājas pamatskola",
+                30,
+                "Neformālā izglītība",
+            ),
+        ],
+        "results": [
+            ("Dalībnieki, kuri uzlabojuši sekmes vismaz vienā priekšmetā", "15", "17", ""),
+            ("Neattaisnoto kavējumu skaits (kopsummā)", "−15 %", "−18 %", "Skolas e-klases dati kopsummā."),
+        ],
+        "schools": [("Bolderājas pamatskola", 20), ("Daugavgrīvas vidusskola", 4)],
+        "youth_led": "Vidusskolēni vadīja kluba tikšanās kā vienaudžu mentori; nometnes programmu "
+        "sastādīja jauniešu padome.",
+        "problems": "Oktobrī kluba telpas bija remontā; tikšanās notika skolā.",
+        "lessons": "Vienaudžu mentoriem vajag īsas apmācības pirms darba sākuma.",
+        "publicity_links": ["https://www.riga.lv/lv/jaunumi/demo-bolderajas-klubs"],
+    },
+    "zvaigzne": {
+        "participants_total": 18,
+        "participants_grades_5_9": 10,
+        "participants_grades_10_12": 8,
+        "participants_vocational": 0,
+        "participants_risk": 4,
+        "risk_by_category": {"social": 3, "learning": 2},
+        "activities": [
+            (
+                "Radio darbnīcas",
+                "Darbnīcas notika",
+                "2026. gada aprīlis–oktobris",
+                "Ziepniekkalns",
+                40,
+                "Neformālā izglītība",
+            ),
+            (
+                "Raidījumu cikls",
+                "Sagatavoti raidījumi par apkaimi",
+                "2026. gada jūnijs–novembris",
+                "Ziepniekkalna jauniešu centrs",
+                24,
+                "Jauniešu mediju projekts",
+            ),
+        ],
+        "results": [("Sagatavotie raidījumi", "12", "notika", "")],
+        "schools": [],
+        "youth_led": "Raidījumu tēmas izvēlējās un raidījumus vadīja jaunieši.",
+        "problems": "",
+        "lessons": "Ierakstu tehnika jārezervē laikus.",
+        "publicity_links": ["https://www.riga.lv/lv/jaunumi/demo-ziepniekkalna-radio"],
+    },
+    "darbnica": {
+        "participants_total": 22,
+        "activities": [
+            (
+                "Jauniešu kluba tikšanās",
+                "16 tikšanās darbnīcā",
+                "2026. gada aprīlis–novembris",
+                "Purvciema jauniešu darbnīca",
+                48,
+                "Neformālā izglītība",
+            ),
+            ("Pārgājiens un komandas saliedēšana", "", "", "", None, "Piedzīvojumu pedagoģija"),
+        ],
+    },
+}
+RIGA_RETURN_COMMENTS = {
+    "results": "Norādiet sasniegto skaitliski: cik raidījumu tika sagatavoti un cik klausītāju tos "
+    "noklausījās (plānoti 12 raidījumi).",
+    "participants": "Norādiet, no kurām skolām bija dalībnieki (skaits pa skolām).",
+}
+RIGA_MONITORING = {
+    "achieved_note": "Jauniešu iniciatīvu projektos iesaistīti jaunieši no Daugavgrīvas, Bolderājas, "
+    "Purvciema un centra apkaimēm; divi projekti pabeigti un to atskaites apstiprinātas.",
+    "impact_assessment": "Projektu dalībniekiem samazinājies neattaisnoto kavējumu skaits (skolu dati "
+    "kopsummā −20 %); vairums PMP riska dalībnieku turpina mācības. Sasniegtais ir mazāk par gada "
+    "mērķi, jo pirmajā kārtā finansēti 11 projekti un lielākā daļa vēl turpinās.",
+    "factors_analysis": "Veicināja: jauniešu padomju iesaiste, sadarbība ar skolu atbalsta komandām, "
+    "avansa maksājums projekta sākumā. Kavēja: līgumu parakstīšana ieilga, vienam projektam līgums "
+    "netika parakstīts termiņā; vasarā grūtāk noturēt dalībniekus.",
+}
+
+
+def _seed_plans(users: dict) -> None:
+    """The demo prevention plans of Ropaži, Aizkraukle and Rīga (portal/plans/demo_plans.py)."""
+    from portal.plans import demo_plans
+
+    demo_plans.load_demo_plans(users)
+
+
+def _report_values(spec: dict) -> dict:
+    """A RIGA_REPORTS entry as the values the report form saves."""
+    values = {k: v for k, v in spec.items() if k not in ("activities", "results", "schools")}
+    keys = ("planned", "carried_out", "dates", "place", "hours", "methods")
+    values["activities"] = [
+        dict(zip(keys, row, strict=True)) | {"change_reason": ""} for row in spec["activities"]
+    ]
+    if "results" in spec:
+        keys = ("indicator", "planned", "achieved", "comment")
+        values["results"] = [dict(zip(keys, row, strict=True)) for row in spec["results"]]
+    if "schools" in spec:
+        values["schools"] = [{"name": name, "count": count} for name, count in spec["schools"]]
+    return values
+
+
+def _write_report(application, user, *, complete: bool = True):
+    """The organisation writes its report through the form's services (and the representative confirms
+    the declaration)."""
+    from portal.core.workflow import WorkflowError
+    from portal.reports.services import form
+
+    report = form.start_report(application, actor=user)
+    values = _report_values(RIGA_REPORTS[_org_key(application)])
+    if complete:
+        values |= {"declaration": True}
+    problems = form.save_report(report, values, actor=user, expected_version=report.lock_version)
+    if problems:
+        raise WorkflowError(f"demo report {application.title}: {problems}")
+    return report
+
+
+def _org_key(application) -> str:
+    return next(k for k, v in ORGANISATIONS.items() if v["reg_number"] == application.organisation.reg_number)
+
+
+def _seed_reports(apps: dict, users: dict, coordinator, *, now) -> None:
+    """The final reports of the Rīga projects, one in each state, through the report services: being
+    written (the project still runs), submitted, returned for correction, approved and forwarded (final
+    payment approved), closed (acknowledged by the national administrator; paid in full), and one overdue
+    (ended, no report: the reminder is in the outbox)."""
+    from datetime import timedelta
+
+    from portal.contracts.services import contract_of
+    from portal.payments import services as payments
+    from portal.reports.services import form, reminders, review
+
+    def user(key):
+        return users[_applicant_email(key)]
+
+    def submitted(key, days_after_end):
+        application = apps[key]
+        report = _write_report(application, user(key))
+        form.submit_report(
+            report, actor=user(key), now=datetime_of(application.end_date + timedelta(days=days_after_end))
+        )
+        return report
+
+    # Approved 18 days after the end, forwarded at once; "vilnis" was acknowledged and paid in full.
+    for key in ("vilnis", "kompass"):
+        report = submitted(key, 6)
+        reviewed = datetime_of(apps[key].end_date + timedelta(days=18))
+        review.approve_report(report, actor=coordinator, now=reviewed)
+        final = payments.payments_of(contract_of(apps[key]))["final"]
+        _approve_payment(final, coordinator, reviewed)
+        if key == "vilnis":
+            payments.mark_paid(
+                final,
+                paid_on=_day(reviewed + timedelta(days=3)),
+                bank_reference=f"RIGA-{_day(reviewed):%Y%m%d}-001",
+                actor=coordinator,
+            )
+            review.acknowledge_report(
+                report, actor=users["admin@demo.jip.lv"], now=reviewed + timedelta(days=5)
+            )
+    submitted("solis", 8)  # waiting for the coordinator's review
+    returned = submitted("zvaigzne", 1)
+    review.return_report(returned, RIGA_RETURN_COMMENTS, actor=coordinator, now=now - timedelta(days=2))
+    _write_report(apps["darbnica"], user("darbnica"), complete=False)  # the project still runs
+    # "celsme" ended six weeks ago and wrote nothing: tonight's cron sends the overdue reminder.
+    reminders.send_reminders(now)
+
+
+def _seed_monitoring(application, coordinator) -> None:
+    """The coordinator's notes on the youth activity for the year the first Rīga projects ran."""
+    from portal.contracts.services import contract_of
+    from portal.plans import monitoring
+    from portal.plans.models import PlanActivity
+
+    activity = db.session.get(PlanActivity, application.plan_activity_id)
+    year = contract_of(application).start_date.year
+    if activity is not None and year in activity.plan.years:
+        monitoring.save_notes(activity, year, **RIGA_MONITORING, actor=coordinator)
+
+
+def _approve_payment(payment, coordinator, at):
+    from portal.payments import services as payments
+
+    payments.approve_payment(payment, actor=coordinator)
+    payment.approved_at = at  # the approval happened then (the service stamps the present)
+    return payment
+
+
+def _day(at) -> date:
+    from portal.core.timeutil import to_riga
+
+    return to_riga(at).date()
 
 
 def datetime_of(day: date):
@@ -1265,6 +1611,7 @@ def seed() -> dict:
             )
         )
     _seed_programme(users["admin@demo.jip.lv"])
+    _seed_plans(users)
     _seed_calls(users)
     _seed_riga(users)
     db.session.flush()

@@ -148,7 +148,7 @@ class TestSeededDemo:
         ]
         assert _call("Rīgas jauniešu").status == "results_published"
         received = db.session.scalars(sa.select(Application).where(Application.status != "draft")).all()
-        assert len(received) == 13 + 9 and all(a.versions[0].pdf_sha256 for a in received)
+        assert len(received) == 13 + 12 and all(a.versions[0].pdf_sha256 for a in received)
         # The calls that closed in the past received their applications before their deadlines.
         assert all(a.submitted_at <= a.call.closes_at for a in received)
 
@@ -172,9 +172,16 @@ class TestSeededDemo:
         assert all(replay("application", a, "draft") == a.status for a in applications)
         moved = [a for a in applications if a.status != "draft"]
         assert all(history.get(("application", a.id)) for a in moved)
-        # 41 in Aizkraukle and Ropaži; 9 × 4 up to the decision in Rīga, and 20 on the way to and
-        # after its contracts.
-        assert sum(len(history.get(("application", a.id), [])) for a in applications) == 41 + 36 + 20
+        # 41 in Aizkraukle and Ropaži; 12 × 4 up to the decision in Rīga, and 35 on the way to and after
+        # its contracts (the final reports: submit, return, approve, forward, close).
+        assert sum(len(history.get(("application", a.id), [])) for a in applications) == 41 + 48 + 35
+        reported = {
+            change.action
+            for (kind, _id), changes in history.items()
+            if kind == "application"
+            for change in changes
+        }
+        assert {"submit_report", "return_report", "approve_report", "forward", "close"} <= reported
         calls = db.session.scalars(sa.select(Call)).all()
         assert all(replay("call", c, "draft") == c.status for c in calls)
         # Every call status the demo shows has its history row (the draft is where every call starts).
@@ -195,9 +202,9 @@ class TestSeededDemo:
         sheets = db.session.scalars(sa.select(ScoreSheet)).all()
         assert all(replay("score_sheet", s, "draft") == s.status for s in sheets)
         contracts = db.session.scalars(sa.select(Contract)).all()
-        assert len(contracts) == 8 and all(replay("contract", c, "draft") == c.status for c in contracts)
+        assert len(contracts) == 11 and all(replay("contract", c, "draft") == c.status for c in contracts)
         payments = db.session.scalars(sa.select(Payment)).all()
-        assert len(payments) == 16 and all(replay("payment", p, "planned") == p.status for p in payments)
+        assert len(payments) == 22 and all(replay("payment", p, "planned") == p.status for p in payments)
         assert {c.actor_id for c in history[("call", _call("vasaras").id)][1:]} == {
             db_scalar(sa.select(User.id).where(User.email == "koordinators@ropazi.demo.jip.lv")),
             None,  # closed by the clock
@@ -353,8 +360,8 @@ class TestSeededDemo:
 
         funded = _app(published, "Forumteātris pret kavējumiem")
         projects, count = data.funded_projects()
-        # Aizkraukle's one and Rīga's eight (the lapsed contract's project is no longer funded).
-        assert funded.id in {p["id"] for p in projects} and count == 1 + 8
+        # Aizkraukle's one and Rīga's eleven (the lapsed contract's project is no longer funded).
+        assert funded.id in {p["id"] for p in projects} and count == 1 + 11
         assert data.project(funded.id)["participants_risk_planned"] == data.SMALL
 
         results = data.call_results(published)
@@ -423,8 +430,11 @@ class TestSeededDemo:
             "Grīziņkalna vasaras iniciatīvas": ("contract_sent", "signed_by_applicant", "planned", "planned"),
             "Skolēnu teātris bez kavējumiem": ("contract_signed", "signed", "approved", "planned"),
             "Purvciema darbnīca pēc stundām": ("in_progress", "signed", "paid", "planned"),
-            "Karjeras kompass vidusskolēniem": ("report_approved", "signed", "paid", "approved"),
-            "Daugavgrīvas jauniešu burāšanas skola": ("report_approved", "signed", "paid", "paid"),
+            "Karjeras kompass vidusskolēniem": ("forwarded", "signed", "paid", "approved"),
+            "Daugavgrīvas jauniešu burāšanas skola": ("closed", "signed", "paid", "paid"),
+            "Bolderājas mācību atbalsta klubs": ("report_submitted", "signed", "paid", "planned"),
+            "Ziepniekkalna jauniešu radio": ("report_returned", "signed", "paid", "planned"),
+            "Pļavnieku pagalmu iniciatīvas": ("in_progress", "signed", "paid", "planned"),
             "Imantas bungu ritms": ("not_funded", "lapsed", "planned", "planned"),
             "Ķengaraga jauniešu laivu darbnīca": ("funded", None, None, None),
         }
@@ -443,7 +453,7 @@ class TestSeededDemo:
         contracts = {t: contract_of(a) for t, a in by_title.items() if contract_of(a)}
         assert all(len(c.pdf_sha256) == 64 and c.pdf_file_id for c in contracts.values())
         assert sorted(c.number for c in contracts.values())[0].startswith("JIP/0001000/")
-        assert len({c.number for c in contracts.values()}) == 8
+        assert len({c.number for c in contracts.values()}) == 11
         assert contracts["Tilts starp skolu un ielu"].sign_by > now
         signed = [c for c in contracts.values() if c.status == "signed"]
         assert all(c.applicant_sha256 and c.sent_at < c.applicant_signed_at < c.signed_at for c in signed)
@@ -457,7 +467,7 @@ class TestSeededDemo:
             < (contracts["Purvciema darbnīca pēc stundām"].end_date)
         )
         paid = [p for c in contracts.values() for p in payments_of(c).values() if p.status == "paid"]
-        assert all(p.paid_on <= today and p.bank_reference for p in paid) and len(paid) == 4
+        assert all(p.paid_on <= today and p.bank_reference for p in paid) and len(paid) == 6 + 1
         full = payments_of(contracts["Daugavgrīvas jauniešu burāšanas skola"])
         assert full["advance"].amount + full["final"].amount == call.amount == Decimal("4600.00")
         export = db_scalar(sa.select(PaymentExport))
@@ -483,3 +493,160 @@ class TestSeededDemo:
         listed = client.get("/contracts/").get_data(as_text=True)
         assert all(contract.number in listed for contract in contracts.values())
         assert waiting[0].contract.number in client.get("/payments/orders").get_data(as_text=True)
+
+    def test_riga_has_a_final_report_in_every_state(self, app, demo_mode, fast_pdf, db):
+        """Issue 8: a report being written, one submitted, one returned with a comment (the applicant can
+        correct it), one forwarded (final payment approved), one closed (acknowledged; paid in full) and
+        an overdue project whose reminder is in the outbox; counts only."""
+        from portal.contracts.services import contract_of
+        from portal.core.audit import AuditEvent
+        from portal.core.mail import OutboxMessage
+        from portal.core.privacy import contains_personal_code
+        from portal.core.timeutil import to_riga, utcnow
+        from portal.payments.services import payments_of
+        from portal.reports.models import FinalReport, ReportReminder
+        from portal.reports.services import form
+
+        call = _call("Rīgas jauniešu")
+        apps = {
+            a.title: a
+            for a in db.session.scalars(sa.select(Application).where(Application.call_id == call.id))
+        }
+        reports = {title: form.report_for(a) for title, a in apps.items()}
+        writing = reports["Purvciema darbnīca pēc stundām"]
+        assert apps["Purvciema darbnīca pēc stundām"].status == "in_progress"
+        assert writing is not None and writing.submitted_at is None and writing.participants_total == 22
+
+        waiting = reports["Bolderājas mācību atbalsta klubs"]
+        assert (
+            waiting.submitted_at is not None and waiting.times_returned == 0 and waiting.approved_at is None
+        )
+
+        returned = reports["Ziepniekkalna jauniešu radio"]
+        application = apps["Ziepniekkalna jauniešu radio"]
+        assert application.status == "report_returned" and returned.times_returned == 1
+        assert set(returned.return_comments) == {"results", "participants"}
+        representative = db_scalar(sa.select(User).where(User.email == "zvaigzne@riga.demo.jip.lv"))
+        assert form.is_editable(application) and form.is_representative(representative, application)
+        assert (
+            form.save_report(
+                returned,
+                {"results": [{"indicator": "Sagatavotie raidījumi", "planned": "12", "achieved": "12"}]},
+                actor=representative,
+                expected_version=returned.lock_version,
+            )
+            == {}
+        )
+        assert not form.problems_of(returned)
+
+        forwarded = reports["Karjeras kompass vidusskolēniem"]
+        assert apps["Karjeras kompass vidusskolēniem"].status == "forwarded"
+        assert (
+            forwarded.forwarded_at and forwarded.acknowledged_at is None and len(forwarded.pdf_sha256) == 64
+        )
+        assert forwarded.pdf_file.content_type == "application/pdf"
+        closed = reports["Daugavgrīvas jauniešu burāšanas skola"]
+        assert apps["Daugavgrīvas jauniešu burāšanas skola"].status == "closed"
+        admin = db_scalar(sa.select(User).where(User.email == "admin@demo.jip.lv"))
+        assert closed.acknowledged_by_id == admin.id and closed.acknowledged_at and closed.pdf_sha256
+        assert (
+            payments_of(contract_of(apps["Daugavgrīvas jauniešu burāšanas skola"]))["final"].status == "paid"
+        )
+        for report in (forwarded, closed):
+            assert report.submitted_at < report.approved_at <= utcnow()
+
+        overdue = apps["Pļavnieku pagalmu iniciatīvas"]
+        today = to_riga(utcnow()).date()
+        assert overdue.status == "in_progress" and reports["Pļavnieku pagalmu iniciatīvas"] is None
+        assert contract_of(overdue).end_date < contract_of(overdue).report_due < today
+        # Only that one is late: the returned report's due date has not passed.
+        assert contract_of(application).report_due >= today
+        kinds = dict(db.session.execute(sa.select(ReportReminder.application_id, ReportReminder.kind)).all())
+        assert kinds[overdue.id] == "overdue"
+        assert db_scalar(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.recipient == "celsme@riga.demo.jip.lv",
+                OutboxMessage.template == "report_reminder_overdue",
+            )
+        )
+
+        stored = db.session.scalars(sa.select(FinalReport)).all()
+        assert len(stored) == 5
+        assert not any(contains_personal_code(str(r.data)) for r in stored)
+        actions = db.session.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.action.like("report.%"))
+        ).all()
+        assert actions.count("report.submitted") == 4 and actions.count("report.approved") == 2
+
+    def test_plans_link_the_projects_and_the_monitoring_table_has_figures(self, app, demo_mode, fast_pdf, db):
+        from portal.contracts.services import contract_of
+        from portal.plans import monitoring
+        from portal.plans.models import PlanActivity, PreventionPlan
+
+        plans = {
+            p.municipality.code: p
+            for p in db.session.scalars(sa.select(PreventionPlan).where(PreventionPlan.is_active.is_(True)))
+        }
+        assert {code: len(p.activities) for code, p in plans.items()} == {
+            "0044000": 33,
+            "0020000": 12,
+            "0001000": 6,
+        }
+        riga = plans["0001000"]
+        assert riga.level_scheme == "universal" and len(riga.goals) == 3 and len(riga.indicators) == 3
+
+        received = db.session.scalars(sa.select(Application).where(Application.status != "draft")).all()
+        activities = {a.id: db.session.get(PlanActivity, a.plan_activity_id) for a in received}
+        assert all(
+            activity is not None and activity.plan.municipality_id == a.call.municipality_id
+            for a, activity in zip(received, activities.values(), strict=True)
+        )
+
+        vilnis = _app(_call("Rīgas jauniešu"), "Daugavgrīvas jauniešu burāšanas skola")
+        year = contract_of(vilnis).start_date.year
+        table = monitoring.monitoring_table(riga, year)
+        (row,) = [r for r in table.rows if r.activity_id == vilnis.plan_activity_id]
+        assert row.number == "1.1" and row.paid > 0 and row.completed == 2
+        assert row.reached == 28 + 34 and row.reached_risk == 8 + 9 and row.share is not None
+        assert row.impact_assessment and row.factors_analysis and row.achieved_note
+
+    def test_report_and_plan_pages_answer(self, app, demo_mode, fast_pdf, db):
+        """The pages the notes promise, in English (the users switch their interface language)."""
+        from portal.plans.models import PreventionPlan
+        from tests.helpers import browser_client, log_in
+
+        riga_plan = db_scalar(
+            sa.select(PreventionPlan).where(PreventionPlan.title.contains("Rīgas valstspilsētā"))
+        )
+
+        def visit(email, *paths):
+            user = db_scalar(sa.select(User).where(User.email == email))
+            user.locale = "en"
+            db.session.commit()
+            client = browser_client(app)
+            log_in(client, user, demo.DEMO_PASSWORD)
+            return [client.get(path) for path in paths]
+
+        plans, monitoring, reports = visit(
+            "koordinators@riga.demo.jip.lv", "/plans/", f"/plans/{riga_plan.id}/monitoring", "/reports/"
+        )
+        assert [plans.status_code, monitoring.status_code, reports.status_code] == [200, 200, 200]
+        assert "<h1>Prevention plans</h1>" in plans.get_data(as_text=True)
+        assert riga_plan.title in plans.get_data(as_text=True)
+        assert "Monitoring table" in monitoring.get_data(as_text=True)
+        listed = reports.get_data(as_text=True)
+        assert "<h1>Final reports</h1>" in listed
+        assert all(
+            title in listed
+            for title in (
+                "Bolderājas mācību atbalsta klubs",
+                "Ziepniekkalna jauniešu radio",
+                "Pļavnieku pagalmu iniciatīvas",
+            )
+        )
+        (national,) = visit("admin@demo.jip.lv", "/reports/national")
+        assert national.status_code == 200 and "<h1>Final reports</h1>" in national.get_data(as_text=True)
+        assert "Karjeras kompass vidusskolēniem" in national.get_data(as_text=True)
+        returned = _app(_call("Rīgas jauniešu"), "Ziepniekkalna jauniešu radio")
+        (correct,) = visit("zvaigzne@riga.demo.jip.lv", f"/reports/applications/{returned.id}/edit")
+        assert correct.status_code == 200 and "raidījumu" in correct.get_data(as_text=True)

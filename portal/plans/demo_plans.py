@@ -20,10 +20,10 @@ from portal.municipalities.models import Municipality
 from portal.plans.models import PlanActivity, PlanGoal, PlanIndicator, PreventionPlan
 
 DATA_DIR = Path(__file__).parent / "data"
-PLAN_FILES = ("ropazi_2023_2028.json", "aizkraukle_2024_2027.json")
+PLAN_FILES = ("ropazi_2023_2028.json", "aizkraukle_2024_2027.json", "riga_2025_2028.json")
 
 # The plan activity the demo youth initiative projects serve, per municipality code (ATVK).
-YOUTH_ACTIVITY = {"0044000": "1.14", "0020000": "2.1"}
+YOUTH_ACTIVITY = {"0044000": "1.14", "0020000": "2.1", "0001000": "1.1"}
 
 
 def plan_data(filename: str) -> dict:

@@ -11,13 +11,14 @@ from portal.plans.demo_plans import YOUTH_ACTIVITY, load_demo_plans, youth_activ
 from portal.plans.models import PlanActivity, PreventionPlan
 from tests.factories import coordinator, municipality, prevention_plan
 
-ROPAZI, AIZKRAUKLE = "0044000", "0020000"
+ROPAZI, AIZKRAUKLE, RIGA = "0044000", "0020000", "0001000"
 
 
 def _users():
     return {
         "koordinators@ropazi.demo.jip.lv": coordinator(municipality(ROPAZI)),
         "koordinators@aizkraukle.demo.jip.lv": coordinator(municipality(AIZKRAUKLE)),
+        "koordinators@riga.demo.jip.lv": coordinator(municipality(RIGA)),
     }
 
 
@@ -37,7 +38,7 @@ def test_loading_twice_creates_each_plan_once_and_audits_it_once(db):
     users = _users()
     load_demo_plans(users)
     load_demo_plans(users)
-    assert [len(_plans(ROPAZI)), len(_plans(AIZKRAUKLE))] == [1, 1]
+    assert [len(_plans(ROPAZI)), len(_plans(AIZKRAUKLE)), len(_plans(RIGA))] == [1, 1, 1]
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "plan.imported")).all()
     assert sorted(e.actor_id for e in events) == sorted(u.id for u in users.values())
     assert all(plan.is_active for plan in _plans(ROPAZI) + _plans(AIZKRAUKLE))
