@@ -22,16 +22,6 @@ from wtforms import (
 from portal.core.i18n import current_language
 from portal.reports import rules
 
-SECTION_TITLES = {
-    "activities": _l("Activities carried out"),
-    "participants": _l("Participants"),
-    "youth_led": _l("How young people led the project"),
-    "results": _l("Results"),
-    "publicity": _l("Publicity"),
-    "evidence": _l("Photos and evidence"),
-    "lessons": _l("Problems and lessons"),
-    "declaration": _l("Declaration"),
-}
 # The section each field belongs to (the problem list links to it; a return comment is shown there).
 FIELD_SECTION = {
     "activities": "activities",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import TimestampMixin, UTCDateTime
@@ -27,6 +28,17 @@ REPORT_SECTIONS = (
     "lessons",
     "declaration",
 )
+# The sections' headings, as the applicant and the coordinator read them (a return comment's heading).
+SECTION_TITLES = {
+    "activities": _l("Activities carried out"),
+    "participants": _l("Participants"),
+    "youth_led": _l("How young people led the project"),
+    "results": _l("Results"),
+    "publicity": _l("Publicity"),
+    "evidence": _l("Photos and evidence"),
+    "lessons": _l("Problems and lessons"),
+    "declaration": _l("Declaration"),
+}
 
 
 class FinalReport(TimestampMixin, db.Model):

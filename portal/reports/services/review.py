@@ -35,22 +35,11 @@ from portal.municipalities.models import Municipality
 from portal.organisations.models import Organisation
 from portal.organisations.services import public_url
 from portal.payments import services as payments
-from portal.reports.models import REPORT_SECTIONS, FinalReport
+from portal.reports.models import REPORT_SECTIONS, SECTION_TITLES, FinalReport
 
 PDF_TEMPLATE = "reports/pdf/report.html"
 COMMENT_MAX = 4000
 
-# The report's sections as the coordinator and the applicant read them (the return comments' headings).
-SECTION_LABELS = {
-    "activities": _l("Activities carried out"),
-    "participants": _l("Participants"),
-    "youth_led": _l("How young people led the project"),
-    "results": _l("Results"),
-    "publicity": _l("Publicity"),
-    "evidence": _l("Photos and evidence"),
-    "lessons": _l("Problems and lessons"),
-    "declaration": _l("Declaration"),
-}
 
 # The statuses in which a project has a report to write, to review or to keep (the overview lists).
 REPORT_STATUSES = (
@@ -147,7 +136,7 @@ def return_report(report: FinalReport, comments: dict[str, str], *, actor, now: 
         application.organisation_id,
         "report_returned",
         application=application,
-        comments=[(SECTION_LABELS[s], text) for s, text in cleaned.items()],
+        comments=[(SECTION_TITLES[s], text) for s, text in cleaned.items()],
         link=public_url("applications.show", application_id=application.id),
     )
     db.session.flush()

@@ -29,13 +29,12 @@ from portal.core.workflow import TransitionDenied, WorkflowError
 from portal.extensions import db
 from portal.reports import rules
 from portal.reports.forms import (
-    SECTION_TITLES,
     UploadForm,
     form_data,
     report_form,
     section_of,
 )
-from portal.reports.models import REPORT_SECTIONS, FinalReport, ReportFile
+from portal.reports.models import REPORT_SECTIONS, SECTION_TITLES, FinalReport, ReportFile
 from portal.reports.services import form as services
 from portal.reports.views import bp
 

@@ -26,7 +26,7 @@ from portal.core.workflow import TransitionDenied
 from portal.extensions import db
 from portal.payments import services as payments
 from portal.programmes.forms import LocaleDecimalField, _clean
-from portal.reports.models import REPORT_SECTIONS, FinalReport
+from portal.reports.models import REPORT_SECTIONS, SECTION_TITLES, FinalReport
 from portal.reports.services import review
 from portal.reports.views import bp
 
@@ -46,7 +46,7 @@ for _section in REPORT_SECTIONS:
         ReturnForm,
         f"comment_{_section}",
         TextAreaField(
-            review.SECTION_LABELS[_section],
+            SECTION_TITLES[_section],
             filters=[_clean],
             validators=[Optional(), Length(max=review.COMMENT_MAX)],
         ),
@@ -100,7 +100,7 @@ def _page(report: FinalReport, *, return_form=None, approve_form=None, acknowled
         application=application,
         contract=contract,
         final_payment=final,
-        sections=[(s, review.SECTION_LABELS[s]) for s in REPORT_SECTIONS],
+        sections=[(s, SECTION_TITLES[s]) for s in REPORT_SECTIONS],
         risk_share=body.get("risk_share", review.risk_share(report)),
         body_partial=BODY_PARTIAL if _has_body_partial() else None,
         can_return=coordinator and submitted and report.times_returned < 1,
