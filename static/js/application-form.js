@@ -15,11 +15,6 @@
 (function () {
   "use strict";
 
-  var DEBOUNCE_MS = 3000;
-  var MAX_WAIT_MS = 10000;
-  var RETRY_MS = [5000, 10000, 20000, 40000, 60000];
-  var AUTH_POLL_MS = 5000;
-
   /* ---------- shared helpers ---------- */
 
   function lang() {
@@ -87,378 +82,55 @@
     }
   }
 
-  /* ---------- 1. Autosave ---------- */
+  /* ---------- 1. Autosave (static/js/autosave.js) ---------- */
 
   function initAutosave(form) {
-    var url = form.getAttribute("data-autosave-url");
     var step = form.getAttribute("data-step");
-    var status = document.getElementById("autosave-status");
-    var loginNotice = document.getElementById("autosave-login");
-    var conflictNotice = document.getElementById("autosave-conflict");
-    var conflictList = document.getElementById("autosave-conflict-fields");
-    var keepMine = document.getElementById("autosave-keep-mine");
-    var versionInput = form.querySelector("input[name='lock_version']");
-    if (!url || !versionInput) {
+    var autosave = window.PortalAutosave.create({
+      form: form,
+      status: document.getElementById("autosave-status"),
+      loginNotice: document.getElementById("autosave-login"),
+      focusLoginNotice: true,
+      conflictNotice: document.getElementById("autosave-conflict"),
+      conflictList: document.getElementById("autosave-conflict-fields"),
+      keepMine: document.getElementById("autosave-keep-mine"),
+      sessionLoss: "refresh",
+      guardSubmit: true,
+      flushOnLeave: true,
+      payload: function () {
+        return { step: step, values: window.PortalAutosave.formValues(form, ["csrf_token", "lock_version"]) };
+      }
+    });
+    if (!autosave) {
       return null;
     }
-
-    var changes = 0; // bumped on every edit
-    var savedChanges = 0; // the edit count the last successful save included
-    var firstUnsavedAt = null;
-    var timer = null;
-    var inFlight = null; // the promise of the request under way
-    var retries = 0;
-    var state = "ok"; // ok | auth | conflict | submitted | submitting
-    var conflictVersion = null;
-    var pollTimer = null;
-    var lastTokenRefresh = 0; // a fresh token that is refused too must not loop: then retry slowly
-
-    function dirty() {
-      return changes !== savedChanges;
-    }
-
-    function csrfToken() {
-      var input = form.querySelector("input[name='csrf_token']");
-      return input ? input.value : "";
-    }
-
-    function setCsrfToken(token) {
-      // Every form on the page (the language switch and logout too) gets the new session's token.
-      var inputs = document.querySelectorAll("input[name='csrf_token']");
-      for (var i = 0; i < inputs.length; i++) {
-        inputs[i].value = token;
-      }
-    }
-
-    function collect() {
-      var values = {};
-      var elements = form.elements;
-      for (var i = 0; i < elements.length; i++) {
-        var el = elements[i];
-        var name = el.name;
-        if (!name || el.disabled || name === "csrf_token" || name === "lock_version") {
-          continue;
-        }
-        var tag = el.tagName.toLowerCase();
-        var type = (el.type || "").toLowerCase();
-        if (tag === "button" || type === "submit" || type === "button" || type === "file" || type === "reset") {
-          continue;
-        }
-        var value;
-        if (type === "checkbox") {
-          value = el.checked ? el.value || "y" : "";
-        } else if (type === "radio") {
-          if (!el.checked) {
-            continue;
-          }
-          value = el.value;
-        } else {
-          value = el.value;
-        }
-        if (Object.prototype.hasOwnProperty.call(values, name)) {
-          values[name] = [].concat(values[name], value);
-        } else {
-          values[name] = value;
-        }
-      }
-      return values;
-    }
-
-    function say(text) {
-      setText(status, text);
-    }
-
-    function labelFor(name) {
-      var el = form.elements[name];
-      if (el && el.length && !el.tagName) {
-        el = el[0];
-      }
-      if (el && el.id) {
-        var label = form.querySelector("label[for='" + el.id + "']");
-        if (label) {
-          return label.textContent.trim();
-        }
-      }
-      return name;
-    }
-
-    function schedule() {
-      if (state !== "ok") {
-        return;
-      }
-      var now = Date.now();
-      if (firstUnsavedAt === null) {
-        firstUnsavedAt = now;
-      }
-      window.clearTimeout(timer);
-      var wait = Math.max(0, Math.min(DEBOUNCE_MS, firstUnsavedAt + MAX_WAIT_MS - now));
-      timer = window.setTimeout(save, wait);
-    }
-
-    function changed() {
-      changes += 1;
-      schedule();
-    }
-
-    function showAuthLost() {
-      state = "auth";
-      if (loginNotice) {
-        loginNotice.hidden = false;
-      }
-      window.clearTimeout(pollTimer);
-      pollTimer = window.setTimeout(pollToken, AUTH_POLL_MS);
-    }
-
-    function recovered(data) {
-      if (data.csrf_token) {
-        setCsrfToken(data.csrf_token);
-      }
-      if (loginNotice) {
-        loginNotice.hidden = true;
-      }
-      state = "ok";
-      save();
-    }
-
-    function fetchToken() {
-      return fetch(url, {
-        method: "GET",
-        credentials: "same-origin",
-        headers: { Accept: "application/json", "X-Requested-With": "fetch" }
-      }).then(function (response) {
-        if (!response.ok || response.redirected) {
-          throw response;
-        }
-        return response.json();
-      });
-    }
-
-    function pollToken() {
-      fetchToken()
-        .then(recovered)
-        .catch(function () {
-          pollTimer = window.setTimeout(pollToken, AUTH_POLL_MS);
-        });
-    }
-
-    function showConflict(data) {
-      state = "conflict";
-      conflictVersion = data.lock_version;
-      if (conflictList) {
-        conflictList.innerHTML = "";
-        (data.fields || []).forEach(function (item) {
-          var li = document.createElement("li");
-          var strong = document.createElement("strong");
-          strong.textContent = item.label + ": ";
-          li.appendChild(strong);
-          li.appendChild(document.createTextNode(item.value));
-          conflictList.appendChild(li);
-        });
-      }
-      if (conflictNotice) {
-        conflictNotice.hidden = false;
-      }
-      say(data.message || "");
-    }
-
-    function retryLater() {
-      var wait = RETRY_MS[Math.min(retries, RETRY_MS.length - 1)];
-      retries += 1;
-      say(form.getAttribute("data-msg-offline"));
-      window.clearTimeout(timer);
-      timer = window.setTimeout(save, wait);
-    }
-
-    function handle(response, body, sentChanges, keepalive) {
-      var code = response.status;
-      if (response.redirected) {
-        code = 401; // an old server answered with the login page
-      }
-      if (code === 200 || (code === 422 && body && body.lock_version)) {
-        retries = 0;
-        versionInput.value = body.lock_version;
-        savedChanges = sentChanges;
-        if (!dirty()) {
-          firstUnsavedAt = null;
-        }
-        if (body.session_expires_at) {
-          document.dispatchEvent(
-            new CustomEvent("jip:session-extended", { detail: { expires_at: body.session_expires_at } })
-          );
-        }
-        if (code === 422 && body.errors) {
-          var lines = Object.keys(body.errors).map(function (name) {
-            return labelFor(name) + ": " + body.errors[name];
-          });
-          say(body.message + ". " + form.getAttribute("data-msg-not-saved") + " " + lines.join("; "));
-        } else {
-          say(body.message || "");
-        }
-        if (dirty()) {
-          schedule();
-        }
-        return;
-      }
-      if (code === 409 && body && body.conflict) {
-        showConflict(body);
-        return;
-      }
-      if (code === 409) {
-        state = "submitted";
-        say(form.getAttribute("data-msg-submitted"));
-        return;
-      }
-      if (code === 401) {
-        showAuthLost();
-        return;
-      }
-      if (code === 400 && !keepalive && Date.now() - lastTokenRefresh > AUTH_POLL_MS) {
-        // The CSRF token no longer matches the session (a login elsewhere): get a fresh one and retry.
-        lastTokenRefresh = Date.now();
-        fetchToken().then(recovered).catch(showAuthLost);
-        return;
-      }
-      retryLater();
-    }
-
-    function save(options) {
-      options = options || {};
-      window.clearTimeout(timer);
-      if (inFlight) {
-        return inFlight.then(function () {
-          return dirty() && state === "ok" ? save(options) : null;
-        });
-      }
-      if (state !== "ok" && !options.force) {
-        return Promise.resolve(null);
-      }
-      var sentChanges = changes;
-      var version = parseInt(versionInput.value, 10);
-      say(form.getAttribute("data-msg-saving"));
-      inFlight = fetch(url, {
-        method: "POST",
-        credentials: "same-origin",
-        keepalive: !!options.keepalive,
-        headers: {
-          "Content-Type": "application/json",
-          Accept: "application/json",
-          "X-CSRFToken": csrfToken(),
-          "X-Requested-With": "fetch"
-        },
-        body: JSON.stringify({ lock_version: isNaN(version) ? null : version, step: step, values: collect() })
-      })
-        .then(function (response) {
-          return response
-            .json()
-            .catch(function () {
-              return null;
-            })
-            .then(function (body) {
-              handle(response, body, sentChanges, options.keepalive);
-            });
-        })
-        .catch(function () {
-          retryLater();
-        })
-        .then(function () {
-          inFlight = null;
-        });
-      return inFlight;
-    }
-
-    form.addEventListener("input", changed);
-    form.addEventListener("change", changed);
-    form.addEventListener("jip:rows-changed", function () {
-      changes += 1;
-      save();
-    });
-
-    if (keepMine) {
-      keepMine.addEventListener("click", function () {
-        if (conflictVersion !== null) {
-          versionInput.value = conflictVersion;
-        }
-        if (conflictNotice) {
-          conflictNotice.hidden = true;
-        }
-        state = "ok";
-        changes += 1;
-        save();
-      });
-    }
-
-    // A button press saves the whole step itself: wait for a save under way (it changes the version),
-    // and never post into a lost session (the input would be lost with the login page).
-    form.addEventListener("submit", function (event) {
-      if (state === "auth") {
-        event.preventDefault();
-        if (loginNotice) {
-          loginNotice.hidden = false;
-          loginNotice.setAttribute("tabindex", "-1");
-          loginNotice.focus();
-        }
-        return;
-      }
-      if (inFlight) {
-        event.preventDefault();
-        var submitter = event.submitter || null;
-        inFlight.then(function () {
-          if (state === "auth") {
-            return;
-          }
-          if (form.requestSubmit) {
-            form.requestSubmit(submitter);
-          } else if (submitter) {
-            submitter.click();
-          } else {
-            form.submit();
-          }
-        });
-        return;
-      }
-      window.clearTimeout(timer);
-      state = state === "ok" ? "submitting" : state;
-    });
 
     // Links away from the page (the step list, the breadcrumbs): save what is typed first.
     document.addEventListener("click", function (event) {
       var link = event.target.closest ? event.target.closest("a[href]") : null;
-      if (!link || !dirty() || link.target === "_blank" || link.getAttribute("href").charAt(0) === "#") {
+      if (!link || !autosave.dirty() || link.target === "_blank" || link.getAttribute("href").charAt(0) === "#") {
         return;
       }
-      if (state === "auth") {
+      if (autosave.state() === "auth") {
         event.preventDefault();
-        if (loginNotice) {
-          loginNotice.hidden = false;
+        if (autosave.loginNotice) {
+          autosave.loginNotice.hidden = false;
         }
         return;
       }
-      if (state !== "ok") {
+      if (autosave.state() !== "ok") {
         return;
       }
       event.preventDefault();
       var href = link.href;
-      save().then(function () {
-        if (state === "ok" && !dirty()) {
+      autosave.save().then(function () {
+        if (autosave.state() === "ok" && !autosave.dirty()) {
           window.location.href = href;
         }
       });
     });
 
-    // The tab is closing or hidden: send what is unsaved (keepalive lets the request outlive the page).
-    function flushOnLeave() {
-      if (dirty() && state === "ok" && !inFlight) {
-        save({ keepalive: true });
-      }
-    }
-    window.addEventListener("pagehide", flushOnLeave);
-    document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "hidden") {
-        flushOnLeave();
-      }
-    });
-
-    return { changed: changed, save: save };
+    return autosave;
   }
 
   /* ---------- 2. Live figures ---------- */

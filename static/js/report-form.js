@@ -15,11 +15,6 @@
 (function () {
   "use strict";
 
-  var DEBOUNCE_MS = 3000;
-  var MAX_WAIT_MS = 10000;
-  var RETRY_MS = [5000, 10000, 20000, 40000, 60000];
-  var AUTH_POLL_MS = 5000;
-
   function setText(element, text) {
     if (element) {
       element.textContent = text;
@@ -40,268 +35,32 @@
     }
   }
 
-  /* ---------- 1. Autosave ---------- */
+  /* ---------- 1. Autosave (static/js/autosave.js) ---------- */
 
   function initAutosave(form) {
-    var url = form.getAttribute("data-autosave-url");
-    var status = document.getElementById("autosave-status");
-    var loginNotice = document.getElementById("autosave-login");
-    var conflictNotice = document.getElementById("autosave-conflict");
-    var conflictList = document.getElementById("autosave-conflict-fields");
-    var keepMine = document.getElementById("autosave-keep-mine");
-    var versionInput = form.querySelector("input[name='lock_version']");
-    if (!url || !versionInput) {
-      return;
-    }
-    var changes = 0;
-    var savedChanges = 0;
-    var firstUnsavedAt = null;
-    var timer = null;
-    var pollTimer = null;
-    var inFlight = null;
-    var retries = 0;
-    var state = "ok"; // ok | auth | conflict | submitted | submitting
-    var conflictVersion = null;
-
-    function dirty() {
-      return changes !== savedChanges;
-    }
-
-    function say(text) {
-      setText(status, text || "");
-    }
-
-    function csrfToken() {
-      var input = form.querySelector("input[name='csrf_token']");
-      return input ? input.value : "";
-    }
-
-    function collect() {
-      var values = {};
-      for (var i = 0; i < form.elements.length; i++) {
-        var el = form.elements[i];
-        var name = el.name;
-        var type = (el.type || "").toLowerCase();
-        if (!name || el.disabled || name === "csrf_token" || name === "lock_version" || name === "action" || name === "remove_row") {
-          continue;
-        }
-        if (el.tagName.toLowerCase() === "button" || type === "submit" || type === "button" || type === "file") {
-          continue;
-        }
-        var value = type === "checkbox" ? (el.checked ? el.value || "y" : "") : el.value;
-        if (type === "radio" && !el.checked) {
-          continue;
-        }
-        values[name] = Object.prototype.hasOwnProperty.call(values, name) ? [].concat(values[name], value) : value;
-      }
-      return values;
-    }
-
-    function schedule() {
-      if (state !== "ok") {
-        return;
-      }
-      var now = Date.now();
-      if (firstUnsavedAt === null) {
-        firstUnsavedAt = now;
-      }
-      window.clearTimeout(timer);
-      timer = window.setTimeout(save, Math.max(0, Math.min(DEBOUNCE_MS, firstUnsavedAt + MAX_WAIT_MS - now)));
-    }
-
-    function changed() {
-      changes += 1;
-      schedule();
-    }
-
-    function pollToken() {
-      fetch(url, { method: "GET", credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (response) {
-          if (!response.ok || response.redirected) {
-            throw response;
-          }
-          return response.json();
-        })
-        .then(function (data) {
-          var inputs = document.querySelectorAll("input[name='csrf_token']");
-          for (var i = 0; i < inputs.length; i++) {
-            inputs[i].value = data.csrf_token;
-          }
-          if (loginNotice) {
-            loginNotice.hidden = true;
-          }
-          state = "ok";
-          save();
-        })
-        .catch(function () {
-          pollTimer = window.setTimeout(pollToken, AUTH_POLL_MS);
-        });
-    }
-
-    function authLost() {
-      state = "auth";
-      if (loginNotice) {
-        loginNotice.hidden = false;
-      }
-      window.clearTimeout(pollTimer);
-      pollTimer = window.setTimeout(pollToken, AUTH_POLL_MS);
-    }
-
-    function retryLater() {
-      var wait = RETRY_MS[Math.min(retries, RETRY_MS.length - 1)];
-      retries += 1;
-      say(form.getAttribute("data-msg-offline"));
-      window.clearTimeout(timer);
-      timer = window.setTimeout(save, wait);
-    }
-
-    function handle(response, body, sentChanges) {
-      var code = response.redirected ? 401 : response.status;
-      if (code === 200 || (code === 422 && body && body.lock_version)) {
-        retries = 0;
-        versionInput.value = body.lock_version;
-        savedChanges = sentChanges;
-        if (!dirty()) {
-          firstUnsavedAt = null;
-        }
-        if (code === 422 && body.errors) {
-          var lines = Object.keys(body.errors).map(function (name) {
-            var label = form.querySelector("label[for='" + name + "']");
-            return (label ? label.textContent.trim() : name) + ": " + body.errors[name];
-          });
-          say(body.message + ". " + form.getAttribute("data-msg-not-saved") + " " + lines.join("; "));
-        } else {
-          say(body.message);
-        }
-        if (dirty()) {
-          schedule();
-        }
-        return;
-      }
-      if (code === 409 && body && body.conflict) {
-        state = "conflict";
-        conflictVersion = body.lock_version;
-        if (conflictList) {
-          conflictList.innerHTML = "";
-          (body.fields || []).forEach(function (item) {
-            var li = document.createElement("li");
-            li.textContent = item.label;
-            conflictList.appendChild(li);
-          });
-        }
-        if (conflictNotice) {
-          conflictNotice.hidden = false;
-        }
-        say(body.message);
-        return;
-      }
-      if (code === 409) {
-        state = "submitted";
-        say(form.getAttribute("data-msg-submitted"));
-        return;
-      }
-      if (code === 401 || code === 400) {
-        authLost();
-        return;
-      }
-      retryLater();
-    }
-
-    function save(options) {
-      options = options || {};
-      window.clearTimeout(timer);
-      if (inFlight) {
-        return inFlight.then(function () {
-          return dirty() && state === "ok" ? save(options) : null;
-        });
-      }
-      if (state !== "ok") {
-        return Promise.resolve(null);
-      }
-      var sentChanges = changes;
-      var version = parseInt(versionInput.value, 10);
-      say(form.getAttribute("data-msg-saving"));
-      inFlight = fetch(url, {
-        method: "POST",
-        credentials: "same-origin",
-        keepalive: !!options.keepalive,
-        headers: {
-          "Content-Type": "application/json",
-          Accept: "application/json",
-          "X-CSRFToken": csrfToken(),
-          "X-Requested-With": "fetch"
-        },
-        body: JSON.stringify({ lock_version: isNaN(version) ? null : version, values: collect() })
-      })
-        .then(function (response) {
-          return response
-            .json()
-            .catch(function () {
-              return null;
-            })
-            .then(function (body) {
-              handle(response, body, sentChanges);
-            });
-        })
-        .catch(retryLater)
-        .then(function () {
-          inFlight = null;
-        });
-      return inFlight;
-    }
-
-    form.addEventListener("input", changed);
-    form.addEventListener("change", changed);
-    form.addEventListener("jip:rows-changed", function () {
-      changes += 1;
-      save();
-    });
-    if (keepMine) {
-      keepMine.addEventListener("click", function () {
-        if (conflictVersion !== null) {
-          versionInput.value = conflictVersion;
-        }
-        if (conflictNotice) {
-          conflictNotice.hidden = true;
-        }
-        state = "ok";
-        changes += 1;
-        save();
-      });
-    }
-    // A button saves the whole form itself: wait for a save under way (it changes the version).
-    form.addEventListener("submit", function (event) {
-      if (state === "auth") {
-        event.preventDefault();
-        if (loginNotice) {
-          loginNotice.hidden = false;
-        }
-        return;
-      }
-      if (inFlight) {
-        event.preventDefault();
-        var submitter = event.submitter || null;
-        inFlight.then(function () {
-          if (form.requestSubmit) {
-            form.requestSubmit(submitter);
-          } else {
-            form.submit();
-          }
-        });
-        return;
-      }
-      window.clearTimeout(timer);
-      state = state === "ok" ? "submitting" : state;
-    });
-    function flush() {
-      if (dirty() && state === "ok" && !inFlight) {
-        save({ keepalive: true });
-      }
-    }
-    window.addEventListener("pagehide", flush);
-    document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "hidden") {
-        flush();
+    window.PortalAutosave.create({
+      form: form,
+      status: document.getElementById("autosave-status"),
+      loginNotice: document.getElementById("autosave-login"),
+      conflictNotice: document.getElementById("autosave-conflict"),
+      conflictList: document.getElementById("autosave-conflict-fields"),
+      keepMine: document.getElementById("autosave-keep-mine"),
+      sessionLoss: "poll",
+      guardSubmit: true,
+      flushOnLeave: true,
+      payload: function () {
+        var skip = ["csrf_token", "lock_version", "action", "remove_row"];
+        return { values: window.PortalAutosave.formValues(form, skip) };
+      },
+      // The report's conflicts name whole sections.
+      conflictItem: function (item) {
+        var li = document.createElement("li");
+        li.textContent = item.label;
+        return li;
+      },
+      labelFor: function (name) {
+        var label = form.querySelector("label[for='" + name + "']");
+        return label ? label.textContent.trim() : name;
       }
     });
   }

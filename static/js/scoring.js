@@ -16,7 +16,6 @@
 
   var DEBOUNCE_MS = 1500;
   var INTERVAL_MS = 10000;
-  var RETRY_MS = [5000, 10000, 20000, 40000, 60000];
 
   function lang() {
     return document.documentElement.getAttribute("lang") || "lv";
@@ -31,37 +30,8 @@
   }
 
   function init(form) {
-    var url = form.getAttribute("data-autosave-url");
-    var versionInput = form.querySelector("input[name='lock_version']");
-    var status = document.getElementById("scoring-status");
-    var conflictNotice = document.getElementById("scoring-conflict");
     var totalOutput = document.getElementById("scoring-total");
     var groups = form.querySelectorAll("fieldset[data-criterion]");
-    if (!url || !versionInput) {
-      return;
-    }
-
-    var changes = 0; // bumped on every edit
-    var savedChanges = 0; // the edit count the last successful save included
-    var timer = null;
-    var inFlight = null;
-    var retries = 0;
-    var state = "ok"; // ok | conflict | locked | submitting
-
-    function dirty() {
-      return changes !== savedChanges;
-    }
-
-    function say(text) {
-      if (status && text) {
-        status.textContent = text;
-      }
-    }
-
-    function csrfToken() {
-      var input = form.querySelector("input[name='csrf_token']");
-      return input ? input.value : "";
-    }
 
     function collect() {
       var scores = {};
@@ -75,6 +45,41 @@
         };
       }
       return scores;
+    }
+
+    // The sheet's own rules (static/js/autosave.js does the saving): 1.5 s after a change, every 10 s
+    // while unsaved; a lost session stops autosaving (a button press posts the choices).
+    var autosave = window.PortalAutosave.create({
+      form: form,
+      status: document.getElementById("scoring-status"),
+      conflictNotice: document.getElementById("scoring-conflict"),
+      debounceMs: DEBOUNCE_MS,
+      maxWaitMs: 0,
+      intervalMs: INTERVAL_MS,
+      missingVersion: 0,
+      quiet: true,
+      ignoreChangesWhenStopped: true,
+      saveOnlyWhenDirty: true,
+      sessionLoss: "stop",
+      confirmLeave: true,
+      inputFilter: function (event) {
+        return event.target && event.target.tagName.toLowerCase() === "textarea";
+      },
+      payload: function () {
+        return { scores: collect() };
+      },
+      savedReply: function (code, body) {
+        return code === 200 && body && typeof body.lock_version === "number";
+      },
+      conflictMessage: function (body) {
+        return body.error && body.error.message;
+      },
+      closedMessage: function (body) {
+        return (body && body.error && body.error.message) || form.getAttribute("data-msg-locked");
+      }
+    });
+    if (!autosave) {
+      return;
     }
 
     function updateTotal() {
@@ -92,117 +97,11 @@
       totalOutput.textContent = formatNumber(Math.round(total * 1000) / 1000);
     }
 
-    function schedule(delay) {
-      window.clearTimeout(timer);
-      timer = window.setTimeout(save, delay);
-    }
-
-    function changed(event) {
-      if (event && event.target && event.target.type === "radio") {
+    form.addEventListener("change", function (event) {
+      if (event.target && event.target.type === "radio") {
         updateTotal();
       }
-      if (state !== "ok") {
-        return;
-      }
-      changes += 1;
-      schedule(DEBOUNCE_MS);
-    }
-
-    function handle(response, body, sentChanges) {
-      var code = response.status;
-      if (code === 200 && body && typeof body.lock_version === "number") {
-        retries = 0;
-        versionInput.value = body.lock_version;
-        savedChanges = sentChanges;
-        say(body.message);
-        if (body.session_expires_at) {
-          document.dispatchEvent(
-            new CustomEvent("jip:session-extended", { detail: { expires_at: body.session_expires_at } })
-          );
-        }
-        return;
-      }
-      if (code === 409 && body && body.conflict) {
-        state = "conflict";
-        if (conflictNotice) {
-          conflictNotice.hidden = false;
-        }
-        say(body.error && body.error.message);
-        return;
-      }
-      if (code === 409) {
-        state = "locked";
-        say((body && body.error && body.error.message) || form.getAttribute("data-msg-locked"));
-        return;
-      }
-      if (code === 400 || code === 401 || code === 404 || response.redirected) {
-        // The session ended or the token changed: keep the choices on the page; a button press posts them.
-        state = "failed";
-        say(form.getAttribute("data-msg-failed"));
-        return;
-      }
-      retryLater();
-    }
-
-    function retryLater() {
-      var wait = RETRY_MS[Math.min(retries, RETRY_MS.length - 1)];
-      retries += 1;
-      say(form.getAttribute("data-msg-offline"));
-      schedule(wait);
-    }
-
-    function save() {
-      window.clearTimeout(timer);
-      if (state !== "ok" || !dirty()) {
-        return Promise.resolve(null);
-      }
-      if (inFlight) {
-        return inFlight.then(save);
-      }
-      var sentChanges = changes;
-      var version = parseInt(versionInput.value, 10);
-      say(form.getAttribute("data-msg-saving"));
-      inFlight = fetch(url, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: {
-          "Content-Type": "application/json",
-          Accept: "application/json",
-          "X-CSRFToken": csrfToken(),
-          "X-Requested-With": "fetch"
-        },
-        body: JSON.stringify({ lock_version: isNaN(version) ? 0 : version, scores: collect() })
-      })
-        .then(function (response) {
-          return response
-            .json()
-            .catch(function () {
-              return null;
-            })
-            .then(function (body) {
-              handle(response, body, sentChanges);
-            });
-        })
-        .catch(retryLater)
-        .then(function () {
-          inFlight = null;
-        });
-      return inFlight;
-    }
-
-    form.addEventListener("change", changed);
-    form.addEventListener("input", function (event) {
-      if (event.target && event.target.tagName.toLowerCase() === "textarea") {
-        changed(event);
-      }
     });
-
-    // Every 10 s while something is unsaved (typing a long comment never waits for a pause).
-    window.setInterval(function () {
-      if (dirty() && state === "ok" && !inFlight) {
-        save();
-      }
-    }, INTERVAL_MS);
 
     // A button press posts the whole form itself: wait for a save under way (it changes the version).
     // Listening on the document runs this after portal.js's confirmation prompt (registered first).
@@ -210,39 +109,26 @@
       if (event.target !== form || event.defaultPrevented) {
         return; // another form, or a confirmation prompt was declined
       }
-      window.clearTimeout(timer);
-      if (inFlight) {
+      autosave.cancel();
+      var pending = autosave.pending();
+      if (pending) {
         event.preventDefault();
         var submitter = event.submitter || null;
-        inFlight.then(function () {
-          state = "submitting";
+        pending.then(function () {
+          autosave.setState("submitting");
           if (submitter) {
             submitter.removeAttribute("data-confirm"); // already confirmed once
           }
-          if (form.requestSubmit) {
-            form.requestSubmit(submitter);
-          } else if (submitter) {
-            submitter.click();
-          } else {
-            form.submit();
-          }
+          window.PortalAutosave.resubmit(form, submitter);
         });
         return;
       }
-      state = "submitting";
-    });
-
-    window.addEventListener("beforeunload", function (event) {
-      if (dirty() && state !== "submitting") {
-        event.preventDefault();
-        event.returnValue = form.getAttribute("data-msg-unsaved") || "";
-        return event.returnValue;
-      }
-      return undefined;
+      autosave.setState("submitting");
     });
 
     updateTotal();
   }
+
 
   function start() {
     var form = document.getElementById("scoring-form");
