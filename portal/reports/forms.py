@@ -15,6 +15,7 @@ from wtforms import (
     FormField,
     HiddenField,
     RadioField,
+    SelectChoice,
     StringField,
     TextAreaField,
 )
@@ -251,9 +252,9 @@ class UploadForm(FlaskForm):
     kind = RadioField(
         _l("What is it?"),
         choices=[
-            ("photo", _l("Photo (PNG or JPEG)")),
-            ("evidence", _l("Evidence (attendance summary, programme, materials)")),
-            ("publicity", _l("Publicity material")),
+            SelectChoice("photo", _l("Photo (PNG or JPEG)")),
+            SelectChoice("evidence", _l("Evidence (attendance summary, programme, materials)")),
+            SelectChoice("publicity", _l("Publicity material")),
         ],
         default="evidence",
         validate_choice=False,
