@@ -517,17 +517,17 @@ def decided_call(applications: int = 2, *, funded: int = 1, scores=(3, 2)):
 CONTRACT_STEPS = ("draft", "sent", "signed_by_applicant", "signed", "advance_approved", "advance_paid")
 
 
-def contract_in(step: str = "draft", ev=None):
-    """Return (contract, ev): the funded application of `decided_call()` (or of `ev`) with its contract
-    taken to `step` (CONTRACT_STEPS) through the services. The contract's PDF is a sample file, not a
-    rendering (the rendering has its own tests)."""
+def contract_in(step: str = "draft", ev=None, index: int = 0):
+    """Return (contract, ev): the funded application `index` of `decided_call()` (or of `ev`) with its
+    contract taken to `step` (CONTRACT_STEPS) through the services. The contract's PDF is a sample file,
+    not a rendering (the rendering has its own tests)."""
     from portal.contracts import services, signing
     from portal.core import storage
     from portal.payments import services as payments
 
     ev = ev or decided_call(2, funded=1, scores=(3, 2))
-    coordinator, representative = ev["coordinator"], ev["applicants"][0]
-    contract = services.create_contract(ev["applications"][0], actor=coordinator)
+    coordinator, representative = ev["coordinator"], ev["applicants"][index]
+    contract = services.create_contract(ev["applications"][index], actor=coordinator)
     stored = storage.save_file(sample_pdf(), filename="ligums.pdf", content_type="application/pdf")
     contract.pdf_file_id, contract.pdf_sha256 = stored.id, stored.sha256
     db.session.flush()

@@ -329,6 +329,32 @@ def _check_contents_fit(plan: PreventionPlan, start: int, end: int) -> None:
 # --- goals ------------------------------------------------------------------------------------------
 
 
+def _add_item(model, fields, check, plan: PreventionPlan, values: dict, *, actor, kind: str):
+    """Add a goal, activity or indicator at the end of its level (checked by `check`), audited."""
+    _require_editor(actor, plan.municipality_id)
+    values = check(plan, {name: values.get(name) for name in fields}, None)
+    item = model(plan_id=plan.id, position=_next_position(model, plan, values["level"]), **values)
+    db.session.add(item)
+    db.session.flush()
+    _audit(f"plan.{kind}_added", actor, item, plan, after=_snapshot(item, fields))
+    return item
+
+
+def _update_item(item, fields, check, values: dict, *, actor, kind: str):
+    """Change a goal, activity or indicator (moving to the end of a new level), audited."""
+    plan = item.plan
+    _require_editor(actor, plan.municipality_id)
+    before = _snapshot(item, fields)
+    values = check(plan, {**before, **values}, item.id)
+    if values["level"] != item.level:
+        item.position = _next_position(type(item), plan, values["level"])
+    for name, value in values.items():
+        setattr(item, name, value)
+    db.session.flush()
+    _audit(f"plan.{kind}_updated", actor, item, plan, before=before, after=_snapshot(item, fields))
+    return item
+
+
 def _goal_values(plan: PreventionPlan, values: dict, own_id: int | None) -> dict:
     _check_level(values.get("level"))
     values["title"] = _check_title(values.get("title"))
@@ -339,29 +365,12 @@ def _goal_values(plan: PreventionPlan, values: dict, own_id: int | None) -> dict
 
 
 def add_goal(plan: PreventionPlan, *, level, title, number="", expected_results="", actor) -> PlanGoal:
-    _require_editor(actor, plan.municipality_id)
-    values = _goal_values(
-        plan, {"level": level, "title": title, "number": number, "expected_results": expected_results}, None
-    )
-    goal = PlanGoal(plan_id=plan.id, position=_next_position(PlanGoal, plan, values["level"]), **values)
-    db.session.add(goal)
-    db.session.flush()
-    _audit("plan.goal_added", actor, goal, plan, after=_snapshot(goal, GOAL_FIELDS))
-    return goal
+    values = {"level": level, "title": title, "number": number, "expected_results": expected_results}
+    return _add_item(PlanGoal, GOAL_FIELDS, _goal_values, plan, values, actor=actor, kind="goal")
 
 
 def update_goal(goal: PlanGoal, *, actor, **values) -> PlanGoal:
-    plan = goal.plan
-    _require_editor(actor, plan.municipality_id)
-    values = _goal_values(plan, {**_snapshot(goal, GOAL_FIELDS), **values}, goal.id)
-    before = _snapshot(goal, GOAL_FIELDS)
-    if values["level"] != goal.level:
-        goal.position = _next_position(PlanGoal, plan, values["level"])
-    for name, value in values.items():
-        setattr(goal, name, value)
-    db.session.flush()
-    _audit("plan.goal_updated", actor, goal, plan, before=before, after=_snapshot(goal, GOAL_FIELDS))
-    return goal
+    return _update_item(goal, GOAL_FIELDS, _goal_values, values, actor=actor, kind="goal")
 
 
 def delete_goal(goal: PlanGoal, *, actor) -> None:
@@ -412,36 +421,13 @@ def _activity_values(plan: PreventionPlan, values: dict, own_id: int | None) -> 
 
 
 def add_activity(plan: PreventionPlan, *, actor, **values) -> PlanActivity:
-    _require_editor(actor, plan.municipality_id)
-    values = _activity_values(plan, {name: values.get(name) for name in ACTIVITY_FIELDS}, None)
-    activity = PlanActivity(
-        plan_id=plan.id, position=_next_position(PlanActivity, plan, values["level"]), **values
+    return _add_item(
+        PlanActivity, ACTIVITY_FIELDS, _activity_values, plan, values, actor=actor, kind="activity"
     )
-    db.session.add(activity)
-    db.session.flush()
-    _audit("plan.activity_added", actor, activity, plan, after=_snapshot(activity, ACTIVITY_FIELDS))
-    return activity
 
 
 def update_activity(activity: PlanActivity, *, actor, **values) -> PlanActivity:
-    plan = activity.plan
-    _require_editor(actor, plan.municipality_id)
-    values = _activity_values(plan, {**_snapshot(activity, ACTIVITY_FIELDS), **values}, activity.id)
-    before = _snapshot(activity, ACTIVITY_FIELDS)
-    if values["level"] != activity.level:
-        activity.position = _next_position(PlanActivity, plan, values["level"])
-    for name, value in values.items():
-        setattr(activity, name, value)
-    db.session.flush()
-    _audit(
-        "plan.activity_updated",
-        actor,
-        activity,
-        plan,
-        before=before,
-        after=_snapshot(activity, ACTIVITY_FIELDS),
-    )
-    return activity
+    return _update_item(activity, ACTIVITY_FIELDS, _activity_values, values, actor=actor, kind="activity")
 
 
 def linked_projects(activity_ids) -> dict[int, int]:
@@ -503,36 +489,13 @@ def _indicator_values(plan: PreventionPlan, values: dict, own_id: int | None) ->
 
 
 def add_indicator(plan: PreventionPlan, *, actor, **values) -> PlanIndicator:
-    _require_editor(actor, plan.municipality_id)
-    values = _indicator_values(plan, {name: values.get(name) for name in INDICATOR_FIELDS}, None)
-    indicator = PlanIndicator(
-        plan_id=plan.id, position=_next_position(PlanIndicator, plan, values["level"]), **values
+    return _add_item(
+        PlanIndicator, INDICATOR_FIELDS, _indicator_values, plan, values, actor=actor, kind="indicator"
     )
-    db.session.add(indicator)
-    db.session.flush()
-    _audit("plan.indicator_added", actor, indicator, plan, after=_snapshot(indicator, INDICATOR_FIELDS))
-    return indicator
 
 
 def update_indicator(indicator: PlanIndicator, *, actor, **values) -> PlanIndicator:
-    plan = indicator.plan
-    _require_editor(actor, plan.municipality_id)
-    values = _indicator_values(plan, {**_snapshot(indicator, INDICATOR_FIELDS), **values}, indicator.id)
-    before = _snapshot(indicator, INDICATOR_FIELDS)
-    if values["level"] != indicator.level:
-        indicator.position = _next_position(PlanIndicator, plan, values["level"])
-    for name, value in values.items():
-        setattr(indicator, name, value)
-    db.session.flush()
-    _audit(
-        "plan.indicator_updated",
-        actor,
-        indicator,
-        plan,
-        before=before,
-        after=_snapshot(indicator, INDICATOR_FIELDS),
-    )
-    return indicator
+    return _update_item(indicator, INDICATOR_FIELDS, _indicator_values, values, actor=actor, kind="indicator")
 
 
 def delete_indicator(indicator: PlanIndicator, *, actor) -> None:

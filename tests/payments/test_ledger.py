@@ -24,40 +24,11 @@ from tests.factories import (
     national_admin,
     open_call,
     report_approved,
-    sample_pdf,
 )
 from tests.helpers import browser_client, count_queries, log_in
 
 D = Decimal
 ZERO = D("0.00")
-
-
-def _contract(ev, index: int, step: str):
-    """Like factories.contract_in, for the funded application `index` of the decided call `ev`."""
-    from portal.contracts import services, signing
-    from portal.core import storage
-    from portal.core.timeutil import utcnow
-
-    coordinator_user, representative = ev["coordinator"], ev["applicants"][index]
-    contract = services.create_contract(ev["applications"][index], actor=coordinator_user)
-    stored = storage.save_file(sample_pdf(), filename="ligums.pdf", content_type="application/pdf")
-    contract.pdf_file_id, contract.pdf_sha256 = stored.id, stored.sha256
-    _db.session.flush()
-    steps = ("draft", "sent", "signed_by_applicant", "signed", "advance_approved", "advance_paid")
-    reached = steps.index(step)
-    if reached >= 1:
-        signing.send_contract(contract, actor=coordinator_user, sign_days=10)
-    if reached >= 2:
-        signing.upload_signed(contract, sample_pdf(b"signed"), "parakstits.pdf", actor=representative)
-    if reached >= 3:
-        signing.countersign(contract, actor=coordinator_user)
-    advance = payments.payments_of(contract)["advance"]
-    if reached >= 4:
-        payments.approve_payment(advance, actor=coordinator_user)
-    if reached >= 5:
-        payments.mark_paid(advance, paid_on=utcnow().date(), bank_reference="SWED-1", actor=coordinator_user)
-    _db.session.flush()
-    return contract
 
 
 def _funded_call(funded: int = 4, muni_code: str = "0020000"):
@@ -86,11 +57,11 @@ def _scenario():
     from portal.core.timeutil import utcnow
 
     ev = _funded_call(4)
-    reduced = _contract(ev, 0, "advance_paid")
+    reduced = contract_in("advance_paid", ev, index=0)[0]
     report_approved(reduced, ev)  # it acts as applicants[0]: so the reduced one is application 0
-    _contract(ev, 1, "signed")
-    _contract(ev, 2, "advance_paid")
-    _contract(ev, 3, "draft")
+    contract_in("signed", ev, index=1)
+    contract_in("advance_paid", ev, index=2)
+    contract_in("draft", ev, index=3)
     final = payments.payments_of(reduced)["final"]
     payments.reduce_final_payment(final, D("500.00"), "Daļēji sasniegti rezultāti", actor=ev["coordinator"])
     payments.approve_payment(final, actor=ev["coordinator"])

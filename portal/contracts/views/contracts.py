@@ -229,6 +229,31 @@ def _flash_errors(form) -> None:
             flash(error, "danger")
 
 
+def _generate(target, action, success):
+    """Run a service call that renders the contract's PDF (the button's only form is its CSRF token),
+    commit, and go back to the contract page; wkhtmltopdf failing is said calmly, never a 500.
+    `success` gets the action's result and returns the message."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with committed(form) as saved:
+            result = action()
+    except TransitionDenied:
+        db.session.rollback()
+        abort(404)
+    except PdfError:
+        db.session.rollback()
+        log.exception("the contract PDF for %r could not be generated", target)
+        flash(_("The contract could not be generated just now. Try again in a minute."), "danger")
+        return redirect(_page_url(target))
+    if saved:
+        flash(success(result), "success")
+    else:
+        _flash_errors(form)
+    return redirect(_page_url(target))
+
+
 @bp.post("/applications/<int:application_id>/create")
 @login_required
 def create(application_id: int):
@@ -238,57 +263,31 @@ def create(application_id: int):
         lambda user, a: _is_coordinator(user, a.call.municipality_id),
         area=AREA,
     )
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        with committed(form) as saved:
-            contract = services.create_contract(application, actor=current_user)
-            generation.render_contract_pdf(contract, actor=current_user)
-    except TransitionDenied:
-        db.session.rollback()
-        abort(404)
-    except PdfError:
-        db.session.rollback()
-        log.exception("contract of application %s could not be generated", application_id)
-        flash(_("The contract could not be generated just now. Try again in a minute."), "danger")
-        return redirect(_page_url(application))
-    if saved:
-        flash(
-            _(
-                "The contract %(number)s is created. Check its PDF, then send it for signature.",
-                number=contract.number,
-            ),
-            "success",
-        )
-    else:
-        _flash_errors(form)
-    return redirect(_page_url(application))
+
+    def create_and_render():
+        contract = services.create_contract(application, actor=current_user)
+        generation.render_contract_pdf(contract, actor=current_user)
+        return contract
+
+    return _generate(
+        application,
+        create_and_render,
+        lambda contract: _(
+            "The contract %(number)s is created. Check its PDF, then send it for signature.",
+            number=contract.number,
+        ),
+    )
 
 
 @bp.post("/<int:contract_id>/generate")
 @login_required
 def generate(contract_id: int):
     contract = _coordinated(contract_id)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        with committed(form) as saved:
-            generation.render_contract_pdf(contract, actor=current_user)
-    except TransitionDenied:
-        db.session.rollback()
-        abort(404)
-    except PdfError:
-        db.session.rollback()
-        log.exception("contract %s could not be generated", contract_id)
-        flash(_("The contract could not be generated just now. Try again in a minute."), "danger")
-        return redirect(_page_url(contract))
-    if saved:
-        flash(_("The contract's PDF is generated again."), "success")
-    else:
-        _flash_errors(form)
-    return redirect(_page_url(contract))
+    return _generate(
+        contract,
+        lambda: generation.render_contract_pdf(contract, actor=current_user),
+        lambda _stored: _("The contract's PDF is generated again."),
+    )
 
 
 def _run(contract: Contract, form, name: str, action, success):
