@@ -45,7 +45,9 @@ def test_markup_in_the_title_appears_literally_and_is_never_executed(rnd, muni, 
     squashed = _squash(text)
     assert _squash("<script>document.write(") in squashed
     assert "<b>Jānis</b>" in text
-    assert "{{7*7}}" in squashed and "49" not in squashed.replace("4600", "")
+    # "49" would be the template expression evaluated; the canary's port number may hold those digits.
+    evaluated = squashed.replace("4600", "").replace(f"127.0.0.1:{port}", "")
+    assert "{{7*7}}" in squashed and "49" not in evaluated
     assert "EXECUTED" not in text.replace('document.write("EXECUTED")', "")
     assert "CANARY-SECRET" not in text
     assert hits == []
