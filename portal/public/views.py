@@ -86,6 +86,13 @@ def index():
     return render_template("public/index.html", rules=_home_rules())
 
 
+@bp.get("/healthz")
+def health():
+    """Liveness for a load balancer, and the ceiling of `make bench`: the whole request path (hooks,
+    security headers) without a template or a query."""
+    return current_app.response_class("ok\n", mimetype="text/plain")
+
+
 @bp.post("/language")
 def set_language():
     """Switch the language; remembered in a cookie and, for a logged-in user, on the account."""
