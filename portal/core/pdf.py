@@ -42,9 +42,11 @@ def html_to_pdf(html: str) -> bytes:
     binary = current_app.config["WKHTMLTOPDF"]
     timeout = current_app.config["PDF_TIMEOUT_SECONDS"]
     config = pdfkit.configuration(wkhtmltopdf=binary)
-    # pdfkit has no timeout of its own: wrap the command in coreutils' timeout.
-    options = pdf_options()
-    kit = pdfkit.PDFKit(html, "string", options=options, configuration=config)
+    # pdfkit has no timeout of its own: wrap the command in coreutils' timeout. pdfkit only builds the
+    # command line: it is given an empty source because it would read extra renderer options from
+    # <meta name="pdfkit-…"> tags in the HTML (CVE-2025-26240, unfixed in pdfkit 1.0.0); the HTML goes
+    # to wkhtmltopdf on stdin, so nothing in it can become an option.
+    kit = pdfkit.PDFKit("", "string", options=pdf_options(), configuration=config)
     command = ["timeout", "--kill-after=2", str(timeout), *kit.command()]
     try:
         result = subprocess.run(  # noqa: S603 - fixed binary, arguments from our own options

@@ -36,3 +36,23 @@ def test_latvian_text_survives_rendering(app):
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "Līgums" in text
     assert "ģķļņšžčūāēī" in text
+
+
+def test_meta_tags_in_the_html_cannot_add_renderer_options(app, tmp_path, monkeypatch):
+    """CVE-2025-26240: pdfkit turns <meta name="pdfkit-…"> tags of its source into wkhtmltopdf options.
+    The portal gives pdfkit no source (the HTML goes on stdin), so such a tag changes nothing."""
+    argv_file = tmp_path / "argv"
+    fake = tmp_path / "wkhtmltopdf"
+    script = f'#!/bin/sh\nprintf "%s\\n" "$@" > {argv_file}\ncat > /dev/null\nprintf "%%PDF-1.4 fake"\n'
+    fake.write_text(script)
+    fake.chmod(0o755)
+    monkeypatch.setitem(app.config, "WKHTMLTOPDF", str(fake))
+    html = (
+        '<html><head><meta name="pdfkit-enable-local-file-access" content="">'
+        '<meta name="pdfkit-post-file" content="x"></head><body>x</body></html>'
+    )
+    assert html_to_pdf(html).startswith(b"%PDF")
+    argv = argv_file.read_text().split("\n")
+    assert "--disable-local-file-access" in argv
+    assert "--disable-javascript" in argv
+    assert not any("enable-local-file-access" in a or "post-file" in a for a in argv)
