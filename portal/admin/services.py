@@ -17,7 +17,7 @@ from portal.accounts.passwords import hash_password, password_problem
 from portal.core import audit, mail
 from portal.core.enums import Role
 from portal.core.mail import OutboxMessage, queue_email
-from portal.core.timeutil import utcnow
+from portal.core.timeutil import riga_today, utcnow
 from portal.extensions import db
 from portal.municipalities.models import Municipality
 
@@ -63,7 +63,7 @@ def grant_role(
     if role in MUNICIPAL_ROLES:
         if municipality is None:
             raise AdminRuleError(_l("Choose the municipality."), field="municipality")
-        if not municipality.is_valid_on(utcnow().date()):
+        if not municipality.is_valid_on(riga_today()):
             raise AdminRuleError(_l("This municipality no longer exists."), field="municipality")
     else:
         municipality = None

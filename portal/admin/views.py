@@ -38,7 +38,7 @@ from portal.admin.forms import (
 from portal.core.audit import AuditEvent
 from portal.core.enums import Role
 from portal.core.mail import DEAD, QUEUED, SENT, OutboxMessage
-from portal.core.timeutil import to_riga, utcnow
+from portal.core.timeutil import riga_today, to_riga, utcnow
 from portal.extensions import db
 from portal.municipalities.models import Municipality
 
@@ -238,7 +238,7 @@ def _load_user(user_id: int) -> User:
 
 
 def _municipalities() -> list[Municipality]:
-    return list(db.session.scalars(Municipality.valid_on(utcnow().date())))
+    return list(db.session.scalars(Municipality.valid_on(riga_today())))
 
 
 def _render_user(user: User, *, status: int = 200, grant_form=None, revoke_forms=None, **forms):

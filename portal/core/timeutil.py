@@ -11,6 +11,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def riga_today() -> date:
+    """Return today's date in Riga (between midnight and 02:00/03:00 Riga the UTC date is yesterday)."""
+    return to_riga(utcnow()).date()
+
+
 def to_riga(value: datetime) -> datetime:
     """Return the instant as Riga wall-clock time."""
     return value.astimezone(RIGA)

@@ -4,6 +4,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from portal.core.timeutil import riga_today
 from portal.extensions import db
 from portal.municipalities import data
 from portal.municipalities.models import Municipality
@@ -23,4 +24,4 @@ def ensure_municipalities() -> int:
 
 def current_municipalities(day: date | None = None) -> list[Municipality]:
     """Return the municipalities that exist on the day (today by default), by name."""
-    return list(db.session.scalars(Municipality.valid_on(day or date.today())))
+    return list(db.session.scalars(Municipality.valid_on(day or riga_today())))

@@ -7,7 +7,6 @@ call → commit → flash and redirect (STYLE "Service layer").
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -25,6 +24,7 @@ from portal.core.audit import AuditEvent
 from portal.core.enums import LegalForm
 from portal.core.forms import committed
 from portal.core.i18n import current_language
+from portal.core.timeutil import riga_today
 from portal.core.workflow import WorkflowError
 from portal.extensions import db
 from portal.municipalities.models import Municipality
@@ -516,7 +516,7 @@ def dashboard():
 
 def _export_name(rnd: Round, extension: str) -> str:
     slug = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-.") else "-" for ch in rnd.programme.code)
-    return f"quotas-{slug}-round-{rnd.number}-{date.today().isoformat()}.{extension}"
+    return f"quotas-{slug}-round-{rnd.number}-{riga_today().isoformat()}.{extension}"
 
 
 def _export_rows(round_id: int) -> tuple[Round, list[dash.DashboardRow]]:

@@ -7,8 +7,6 @@ coordinate. Anyone else gets 404. `?format=csv` exports the per-call rows shown 
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
@@ -16,6 +14,7 @@ from flask_login import current_user, login_required
 
 from portal.core.access import require
 from portal.core.i18n import current_language
+from portal.core.timeutil import riga_today
 from portal.extensions import db
 from portal.payments import ledger
 from portal.payments.views import bp
@@ -45,7 +44,7 @@ def _csv_response(rows: list[ledger.CallLedger]) -> Response:
         ledger.to_csv(rows, headers, current_language()),
         mimetype="text/csv",
         headers={
-            "Content-Disposition": f'attachment; filename="ledger-{date.today().isoformat()}.csv"',
+            "Content-Disposition": f'attachment; filename="ledger-{riga_today().isoformat()}.csv"',
             "Content-Type": "text/csv; charset=utf-8",
         },
     )
