@@ -1,0 +1,85 @@
+"""QUALITY H4 for the other deadline an applicant meets: the answer to a clarification request (issue 5).
+
+tests/applications/test_views.py proves the call's deadline at the second (submission at 23:59:59 Riga
+accepted, at 00:00:00 refused, on the DST days too, client-sent times ignored). The clarification's deadline
+is also a Riga day's last second (`working_day_deadline`), and the server's clock alone decides whether the
+applicant may still edit (the autosave) and answer: the same edges, the same days, through the pages.
+Runs on both engines (the deadline is compared as a UTC instant in SQL and in Python)."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from portal.applications.workflow import ApplicationStatus
+from portal.core.timeutil import riga_instant
+from portal.evaluation.models import Clarification
+from portal.evaluation.services import checks
+from portal.extensions import db as _db
+from tests.factories import close_call, coordinator, municipality, open_call, submitted_application
+from tests.helpers import browser_client, csrf_token, log_in
+
+JSON = {"Accept": "application/json"}
+
+
+@pytest.mark.parametrize("day", [date(2026, 3, 29), date(2026, 3, 31), date(2026, 10, 25)])
+@pytest.mark.parametrize("last_second", [True, False], ids=["23:59:59", "00:00:00"])
+def test_the_clarification_deadline_at_the_second(app, db, day, last_second):
+    muni = municipality()
+    call = open_call(muni)
+    application, user = submitted_application(call)
+    close_call(call)
+    coord = coordinator(muni)
+    answers = {c.id: (True, None) for c in checks.check_criteria(call)}
+    failed = next(c for c in checks.check_criteria(call) if c.code == "complete")
+    answers[failed.id] = (False, "Trūkst budžeta pielikuma")
+    checks.record_check(application, answers, actor=coord)
+    request = checks.request_clarification(application, "Pievienojiet pielikumu.", 1, actor=coord)
+    request.due_at = riga_instant(day)  # 23:59:59 Riga on the day
+    _db.session.flush()
+    moment = request.due_at if last_second else riga_instant(day + timedelta(days=1), time(0, 0, 0))
+    assert moment - request.due_at == (timedelta(0) if last_second else timedelta(seconds=1))
+
+    with time_machine.travel(moment, tick=False):
+        client = browser_client(app)
+        log_in(client, user)
+        url = f"/applications/{application.id}/clarification/answer"
+        token = csrf_token(client, f"/applications/{application.id}")
+        autosave = client.post(
+            f"/applications/{application.id}/autosave",
+            json={
+                "lock_version": application.lock_version,
+                "step": "project",
+                "values": {"places": "Koknese"},
+            },
+            headers={**JSON, "X-CSRFToken": token},
+        )
+        # A client-sent time is never read.
+        response = client.post(
+            url,
+            data={
+                "csrf_token": token,
+                "answer": "Pielikums pievienots.",
+                "answered_at": "2026-01-01T00:00:00",
+                "now": "2026-01-01T00:00:00",
+            },
+        )
+    _db.session.expire_all()
+    stored = _db.session.scalar(
+        sa.select(Clarification).where(Clarification.application_id == application.id)
+    )
+    if last_second:
+        assert autosave.status_code == 200, autosave.get_json()
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        assert application.status == ApplicationStatus.SUBMITTED
+        assert stored.answered_at == moment
+        assert application.places == "Koknese"
+    else:
+        assert autosave.status_code == 409
+        assert response.status_code == 409
+        assert application.status == ApplicationStatus.CLARIFICATION_REQUESTED
+        assert stored.answered_at is None and stored.answer is None
+        assert application.places != "Koknese"
