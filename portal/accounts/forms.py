@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -30,7 +31,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.accounts import passwords
+from portal.accounts import passwords, services
 
 # Each language is named in itself, marked with its own `lang` for screen readers.
 LANGUAGE_CHOICES = [
@@ -174,14 +175,31 @@ class _UserForm(FlaskForm):
         self.user = user
 
 
+def check_current_password(user, value: str | None) -> None:
+    """Re-authentication inside a form: a wrong password counts as a failed login (QUALITY A3, B6), and
+    while the login is throttled the password is not checked at all. The view commits the attempt."""
+    ip = request.remote_addr or "unknown"
+    if user is None:
+        raise ValidationError(_l("The current password is not correct."))
+    if services.is_throttled(user.email, ip):
+        services.record_login_attempt(
+            user.email, ip, success=False, stage=services.STAGE_THROTTLED, reason="reauth"
+        )
+        raise ValidationError(_l("Too many failed attempts. Wait a few minutes and try again."))
+    if not passwords.verify_password(user.password_hash, value or ""):
+        services.record_login_attempt(
+            user.email, ip, success=False, stage=services.STAGE_PASSWORD, reason="reauth_invalid_password"
+        )
+        raise ValidationError(_l("The current password is not correct."))
+
+
 class _CurrentPasswordMixin:
     """Checks `current_password` against the user given to the form (re-authentication)."""
 
     user = None
 
     def validate_current_password(self, field):
-        if self.user is None or not passwords.verify_password(self.user.password_hash, field.data or ""):
-            raise ValidationError(_l("The current password is not correct."))
+        check_current_password(self.user, field.data)
 
 
 class ProfileForm(FlaskForm):
@@ -243,9 +261,29 @@ class DisableTotpForm(_UserForm):
     disable_code = totp_code_field()
 
     def validate_disable_password(self, field):
-        if self.user is None or not passwords.verify_password(self.user.password_hash, field.data or ""):
-            raise ValidationError(_l("The current password is not correct."))
+        check_current_password(self.user, field.data)
 
 
 class ConfirmOnlyForm(FlaskForm):
     """A button form (CSRF only): log out other sessions."""
+
+
+class ReauthForm(FlaskForm):
+    """Confirm the password (and the TOTP code, for users who have TOTP) before a sensitive change."""
+
+    password = current_password_field()
+    code = StringField(
+        _l("Code from the authenticator app"),
+        filters=[strip],
+        validators=[Optional(), Length(max=12, message=_l("The code has 6 digits."))],
+    )
+
+
+class ChangeEmailForm(_UserForm):
+    new_email = _email_field(
+        _l("New e-mail address"), validators=[Email(_l("Enter an e-mail address like name@example.lv."))]
+    )
+
+    def validate_new_email(self, field):
+        if self.user is not None and field.data and field.data == self.user.email.lower():
+            raise ValidationError(_l("This is already the address of your account."))

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from portal.accounts import passwords, sessions, totp
 from portal.accounts.models import AccountToken, LoginAttempt, User, UserSession
@@ -23,7 +24,9 @@ from portal.core.mail import queue_email
 from portal.core.timeutil import utcnow
 from portal.extensions import db
 
-CONFIRM, RESET = "confirm", "reset"
+CONFIRM, RESET, EMAIL_CHANGE = "confirm", "reset", "email_change"
+# A link that moves an account to a new e-mail address works once, for at most an hour (QUALITY B6).
+EMAIL_CHANGE_LIFETIME = timedelta(minutes=60)
 # A new confirmation link is sent at most this often for one account (no mail-bombing by resend).
 RESEND_INTERVAL = timedelta(minutes=5)
 STAGE_PASSWORD, STAGE_TOTP, STAGE_THROTTLED = "password", "totp", "throttled"
@@ -419,6 +422,117 @@ def reset_password(token: str, new_password: str) -> User | None:
     db.session.flush()
     audit.record("password_reset", actor=user, obj=user, after={"sessions_ended": ended})
     queue_email(user.email, "account_password_changed", locale=user.locale, user=user, via_reset=True)
+    return user
+
+
+# --- e-mail change (QUALITY B6) ---------------------------------------------------------------------
+
+
+def _email_change_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="accounts.email_change")
+
+
+def _email_change_lifetime() -> timedelta:
+    return min(
+        current_app.config.get("TOKEN_LIFETIME_EMAIL_CHANGE", EMAIL_CHANGE_LIFETIME), EMAIL_CHANGE_LIFETIME
+    )
+
+
+def request_email_change(user: User, new_email: str, *, actor: User) -> bool:
+    """E-mail a single-use link to the new address; the address changes only when it is opened.
+
+    The link carries the new address, signed; the server keeps only the SHA-256 of the link's token
+    (an AccountToken row), so it works once and for at most EMAIL_CHANGE_LIFETIME. An earlier link
+    stops working. When the address belongs to another account nothing is sent (and the page says
+    the same), so the form cannot be used to find out who has an account. Returns whether a link
+    was sent.
+    """
+    new_email = (new_email or "").strip().lower()
+    if not new_email or new_email == user.email.lower():
+        return False
+    _retire_tokens(user, EMAIL_CHANGE)
+    if find_user_by_email(new_email) is not None:
+        audit.security_event("email_change_to_existing_account", user_id=user.id)
+        audit.record("email_change_requested", actor=actor, obj=user, after={"sent": False})
+        return False
+    nonce = secrets.token_urlsafe(16)
+    token = _email_change_serializer().dumps({"u": user.id, "e": new_email, "n": nonce})
+    lifetime = _email_change_lifetime()
+    db.session.add(
+        AccountToken(
+            token_hash=_token_hash(token),
+            purpose=EMAIL_CHANGE,
+            user_id=user.id,
+            created_at=utcnow(),
+            expires_at=utcnow() + lifetime,
+        )
+    )
+    db.session.flush()
+    audit.record("email_change_requested", actor=actor, obj=user, after={"sent": True})
+    queue_email(
+        new_email,
+        "accounts_email_change",
+        locale=user.locale,
+        user=user,
+        new_email=new_email,
+        link=external_url("accounts.confirm_email_change", token=token),
+        lifetime_minutes=int(lifetime.total_seconds() // 60),
+    )
+    return True
+
+
+def _retire_tokens(user: User, purpose: str) -> None:
+    db.session.execute(
+        sa.update(AccountToken)
+        .where(
+            AccountToken.user_id == user.id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None)
+        )
+        .values(used_at=utcnow())
+    )
+
+
+def confirm_email_change(token: str) -> User | None:
+    """Move the account to the address the link was sent to; None for a bad, used or expired link.
+
+    The old address is told, reset links sent to it stop working, and the change is audited.
+    """
+    if not token or len(token) > 1000:
+        return None
+    row = find_token(token, EMAIL_CHANGE)
+    if row is None:
+        return None
+    try:
+        data = _email_change_serializer().loads(token)
+        user_id, new_email = int(data["u"]), str(data["e"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+    user = row.user
+    row.used_at = utcnow()
+    if user.id != user_id or user.is_disabled:
+        db.session.flush()
+        return None
+    taken = find_user_by_email(new_email)
+    if taken is not None and taken.id != user.id:
+        audit.security_event("email_change_to_existing_account", user_id=user.id)
+        db.session.flush()
+        return None
+    old_email = user.email
+    user.email = new_email
+    user.email_confirmed_at = utcnow()
+    _retire_tokens(user, RESET)
+    _retire_tokens(user, EMAIL_CHANGE)
+    db.session.flush()
+    audit.record(
+        "email_changed", actor=user, obj=user, before={"email": old_email}, after={"email": new_email}
+    )
+    queue_email(
+        old_email,
+        "accounts_email_changed",
+        locale=user.locale,
+        user=user,
+        new_email=new_email,
+        changed_at=utcnow(),
+    )
     return user
 
 

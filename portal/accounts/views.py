@@ -10,20 +10,23 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, logout_user
 
-from portal.accounts import permissions, services, sessions, totp
+from portal.accounts import permissions, reauth, services, sessions, subject_access, totp
 from portal.accounts.forms import (
+    ChangeEmailForm,
     ChangePasswordForm,
     ConfirmOnlyForm,
     DisableTotpForm,
     EmailOnlyForm,
     LoginForm,
     ProfileForm,
+    ReauthForm,
     RegisterForm,
     ResetPasswordForm,
     TotpConfirmForm,
     TotpForm,
 )
 from portal.accounts.models import User
+from portal.accounts.reauth import require_recent_auth
 from portal.core.i18n import current_language
 from portal.core.timeutil import utcnow
 from portal.extensions import db
@@ -398,11 +401,13 @@ def change_password():
                 "info",
             )
         return redirect(url_for("accounts.settings"))
+    db.session.commit()  # a wrong current password is a failed login attempt (QUALITY A3)
     return _settings_page(user, password_form=form)
 
 
 @bp.route("/settings/totp", methods=["GET", "POST"])
 @login_required
+@require_recent_auth(get=True)
 def enable_totp():
     user = current_user._get_current_object()
     if not permissions.can_enable_totp(user):
@@ -419,12 +424,15 @@ def enable_totp():
         form.code.errors.append(
             _("The code is not valid. Scan the QR code again and enter the current code.")
         )
+    if form.is_submitted():
+        db.session.commit()  # a wrong current password is a failed login attempt (QUALITY A3)
     form.code.data = ""
     return render_template("accounts/enable_totp.html", form=form, **_totp_setup_context(user, secret))
 
 
 @bp.post("/settings/totp/disable")
 @login_required
+@require_recent_auth(back="accounts.settings")
 def disable_totp():
     user = current_user._get_current_object()
     if not permissions.can_disable_totp(user):
@@ -436,11 +444,104 @@ def disable_totp():
             db.session.commit()
             flash(_("Two-step login is now off."), "info")
             return redirect(url_for("accounts.settings"))
+        reauth.record_failed_code(user, _client_ip())
         form.disable_code.errors.append(
             _("The code is not valid. Enter the current code from your authenticator app.")
         )
+    db.session.commit()  # failed passwords and codes count toward the login throttle (QUALITY A3)
     form.disable_code.data = ""
     return _settings_page(user, disable_totp_form=form)
+
+
+# --- re-authentication and the e-mail address (QUALITY B6) ---------------------------------------
+
+
+@bp.route("/reauth", methods=["GET", "POST"])
+@login_required
+def reauth_confirm():
+    """Confirm the password (and code) before a sensitive change; then go back to `next`."""
+    user = current_user._get_current_object()
+    next_url = _clean_next(request.args.get("next")) or url_for("accounts.settings")
+    form = ReauthForm()
+    if form.validate_on_submit():
+        result = reauth.confirm_identity(
+            user, password=form.password.data, code=form.code.data, ip=_client_ip()
+        )
+        db.session.commit()
+        if result == reauth.THROTTLED:
+            return _throttled()
+        if result == reauth.OK:
+            flash(_("Thank you. You can make the change now."), "success")
+            return redirect(next_url)
+        if result == reauth.BAD_PASSWORD:
+            form.password.errors.append(_("The password is not correct."))
+        else:
+            form.code.errors.append(
+                _("The code is not valid. Enter the current code from your authenticator app.")
+            )
+    form.code.data = ""
+    return render_template(
+        "accounts/reauth.html",
+        form=form,
+        next_url=next_url,
+        minutes=int(reauth.REAUTH_WINDOW.total_seconds() // 60),
+    )
+
+
+@bp.route("/settings/email", methods=["GET", "POST"])
+@login_required
+@require_recent_auth(get=True)
+def change_email():
+    user = current_user._get_current_object()
+    form = ChangeEmailForm(user=user)
+    if not form.is_submitted():
+        reauth.restore_form(form)
+    if form.validate_on_submit():
+        services.request_email_change(user, form.new_email.data, actor=user)
+        db.session.commit()
+        flash(
+            _(
+                "We have sent a link to %(email)s. Your address changes when you open it; until then "
+                "it stays %(current)s.",
+                email=form.new_email.data,
+                current=user.email,
+            ),
+            "info",
+        )
+        return redirect(url_for("accounts.settings"))
+    return render_template(
+        "accounts/change_email.html",
+        form=form,
+        minutes=int(services.EMAIL_CHANGE_LIFETIME.total_seconds() // 60),
+    )
+
+
+@bp.get("/email/<token>")
+def confirm_email_change(token: str):
+    user = services.confirm_email_change(token)
+    db.session.commit()  # a used link is spent even when the change could not be made
+    if user is None:
+        return render_template("accounts/link_invalid.html", purpose="email_change", form=None), 404
+    flash(_("Your e-mail address is now %(email)s.", email=user.email), "success")
+    if current_user.is_authenticated and current_user.id == user.id:
+        return redirect(url_for("accounts.settings"))
+    return redirect(url_for("accounts.login"))
+
+
+# --- subject access (QUALITY F8) ------------------------------------------------------------------
+
+
+@bp.get("/my-data.json")
+@login_required
+def my_data():
+    """All personal data stored about the logged-in user, as JSON (GDPR Art. 15 and 20)."""
+    user = current_user._get_current_object()
+    data = subject_access.export_personal_data(user, actor=user)
+    db.session.commit()
+    response = jsonify(data)
+    response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/settings/sessions/end-others")

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -31,8 +32,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.accounts import totp
-from portal.accounts.passwords import verify_password
+from portal.accounts import reauth
 from portal.core.enums import REGISTERED_LEGAL_FORMS, LegalForm
 from portal.core.forms import ActionForm  # noqa: F401  (re-exported for the views)
 from portal.core.privacy import contains_personal_code
@@ -179,20 +179,25 @@ class EditOrganisationForm(OrganisationDetailsForm):
         ok = super().validate(extra_validators)
         if not ok or not self.iban_changes or self._user is None:
             return ok
-        # Re-authentication for a new bank account (QUALITY B6).
-        if not self.current_password.data or not verify_password(
-            self._user.password_hash, self.current_password.data
-        ):
+        # Re-authentication for a new bank account (QUALITY B6), inside the form so that nothing typed is
+        # lost: a failure counts toward the login throttle (QUALITY A3) and is logged; the view commits it.
+        result = reauth.confirm_identity(
+            self._user,
+            password=self.current_password.data or "",
+            code=self.totp_code.data,
+            ip=request.remote_addr or "unknown",
+        )
+        if result == reauth.THROTTLED:
+            self.current_password.errors.append(
+                _l("Too many failed attempts. Wait a few minutes and try again.")
+            )
+            return False
+        if result == reauth.BAD_PASSWORD:
             self.current_password.errors.append(_l("Enter your password to change the bank account."))
             return False
-        if self._user.has_totp:
-            step = totp.matching_step(
-                self._user.totp_secret, self.totp_code.data or "", last_step=self._user.totp_last_step
-            )
-            if step is None:
-                self.totp_code.errors.append(_l("Enter the current code from your authenticator app."))
-                return False
-            self.totp_step = step
+        if result == reauth.BAD_CODE:
+            self.totp_code.errors.append(_l("Enter the current code from your authenticator app."))
+            return False
         return True
 
 

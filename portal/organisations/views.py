@@ -212,6 +212,8 @@ def edit_organisation(org_id: int):
         else:
             flash(_("Nothing was changed."), "info")
         return redirect(url_for("organisations.show_organisation", org_id=org.id))
+    if form.is_submitted():
+        db.session.commit()  # a failed re-authentication is a failed login attempt (QUALITY A3, B6)
     return render_template("organisations/edit_organisation.html", form=form, org=org)
 
 

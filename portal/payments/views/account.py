@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
 
+from portal.accounts import reauth
 from portal.core.access import require
 from portal.core.forms import committed
 from portal.core.workflow import TransitionDenied
@@ -86,6 +87,12 @@ def paying_account():
         return render_template("payments/paying_account.html", municipality=None, choices=choices)
     account = accounts.paying_account(municipality.id)
     form = PayingAccountForm(obj=account)
+    if not form.is_submitted():
+        reauth.restore_form(form)  # what was typed before the confirmation step
+    elif not reauth.is_recent(current_user):
+        # QUALITY B6: the page shows, but saving needs the password and code from the last 5 minutes;
+        # checked after the permission, so a foreign municipality is still a 404.
+        return reauth.refuse()
     if form.validate_on_submit():
         try:
             with committed(form) as saved:
