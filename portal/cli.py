@@ -64,6 +64,10 @@ def seed_municipalities_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from portal.core.backup_cli import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(mail_cli)
     app.cli.add_command(accounts_cli)
     app.cli.add_command(seed_demo_command)
