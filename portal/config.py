@@ -33,6 +33,10 @@ def _database_url(default: str) -> str:
     return normalise_database_url(os.environ.get("DATABASE_URL", default))
 
 
+# argon2id's least acceptable parameters (OWASP Password Storage Cheat Sheet; QUALITY A2).
+PASSWORD_HASH_MINIMUM = {"memory_cost": 19456, "time_cost": 2, "parallelism": 1}
+
+
 class Config:
     """Production settings: every secret must come from the environment."""
 
@@ -40,6 +44,8 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'portal.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # argon2id parameters for new hashes; empty: argon2-cffi's RFC 9106 defaults (m=64 MiB, t=3, p=4).
+    PASSWORD_HASH_PARAMS: dict[str, int] = {}
 
     # Sessions (QUALITY B1, B4): a __Host- cookie that carries only the server-side session id.
     SESSION_COOKIE_NAME = "__Host-session"
@@ -108,6 +114,9 @@ class Config:
             raise ConfigError("SECRET_KEY must be set to at least 32 random characters.")
         if cls.DEMO_MODE:
             raise ConfigError("DEMO_MODE is never allowed in production.")
+        weak = {k: v for k, v in PASSWORD_HASH_MINIMUM.items() if cls.PASSWORD_HASH_PARAMS.get(k, v) < v}
+        if weak:
+            raise ConfigError(f"PASSWORD_HASH_PARAMS below the minimum (ASVS 11.4.2): {weak}")
 
 
 def _instance_secret() -> str:
@@ -148,6 +157,9 @@ class TestConfig(Config):
     # Never DATABASE_URL: the test run drops every table of the database it is given.
     SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     SQLALCHEMY_ENGINE_OPTIONS = {}
+    # The suite logs in thousands of times; argon2id at its production cost would take minutes of it.
+    # tests/accounts/test_passwords.py checks the production parameters (QUALITY A2).
+    PASSWORD_HASH_PARAMS = {"memory_cost": 1024, "time_cost": 1, "parallelism": 1}
     MAIL_SUPPRESS_SEND = True
     MAIL_DEFAULT_SENDER = "portals@jip.test"
     PUBLIC_BASE_URL = "https://localhost"

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-from argon2 import PasswordHasher
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.accounts import passwords, services
 from tests.helpers import csrf_token
 
 text = st.text(max_size=300)
@@ -18,19 +15,9 @@ SETTINGS = settings(
 )
 
 
-@pytest.fixture()
-def cheap_hashing(monkeypatch):
-    """Argon2 with tiny parameters: these tests are about input handling, not hashing cost."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(passwords, "_hasher", cheap)
-    monkeypatch.setattr(services, "dummy_hash", lambda: cheap.hash("dummy"))
-
-
 @SETTINGS
 @given(full_name=text, email=text, password=text, repeat=text, language=text, consent=text, next_=text)
-def test_register_never_500(
-    client, cheap_hashing, full_name, email, password, repeat, language, consent, next_
-):
+def test_register_never_500(client, full_name, email, password, repeat, language, consent, next_):
     token = csrf_token(client, "/account/register")
     data = {
         "csrf_token": token,
@@ -48,7 +35,7 @@ def test_register_never_500(
 
 @SETTINGS
 @given(email=text, password=text, next_=text)
-def test_login_never_500(client, cheap_hashing, email, password, next_):
+def test_login_never_500(client, email, password, next_):
     token = csrf_token(client, "/account/login")
     response = client.post(
         "/account/login", data={"csrf_token": token, "email": email, "password": password, "next": next_}
@@ -58,7 +45,7 @@ def test_login_never_500(client, cheap_hashing, email, password, next_):
 
 @SETTINGS
 @given(email=text)
-def test_reset_and_resend_never_500(client, cheap_hashing, email):
+def test_reset_and_resend_never_500(client, email):
     token = csrf_token(client, "/account/reset")
     assert client.post("/account/reset", data={"csrf_token": token, "email": email}).status_code in (200, 302)
     assert client.post("/account/confirm/resend", data={"csrf_token": token, "email": email}).status_code in (

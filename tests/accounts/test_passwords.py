@@ -81,14 +81,22 @@ def test_policy_messages_never_state_composition_rules():
             assert not any(word in str(problem).lower() for word in COMPOSITION_WORDS)
 
 
-def test_hash_is_argon2id_with_strong_parameters():
+@pytest.fixture()
+def production_hashing(app, monkeypatch):
+    """The production parameters (the test configuration lowers them for speed)."""
+    from portal.config import Config
+
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_PARAMS", Config.PASSWORD_HASH_PARAMS)
+
+
+def test_hash_is_argon2id_with_strong_parameters(production_hashing):
     stored = passwords.hash_password("viens divi trīs četri")
     assert stored.startswith("$argon2id$")
     params = dict(item.split("=") for item in stored.split("$")[3].split(","))
     assert int(params["m"]) >= 19456 and int(params["t"]) >= 2 and int(params["p"]) >= 1
 
 
-def test_weak_hash_is_upgraded_on_login(client):
+def test_weak_hash_is_upgraded_on_login(client, production_hashing):
     weak = PasswordHasher(time_cost=1, memory_cost=8192).hash("vecā parole ar vājiem parametriem")
     user = UserFactory(password_hash=weak)
     assert passwords.needs_rehash(weak)
@@ -96,4 +104,16 @@ def test_weak_hash_is_upgraded_on_login(client):
     assert response.status_code == 302
     stored = db.session.scalar(sa.select(User.password_hash).where(User.id == user.id))
     assert stored != weak and not passwords.needs_rehash(stored)
+    assert "$argon2id$v=19$m=65536,t=3,p=4$" in stored
     assert "password_rehashed" in audit_actions(user)
+
+
+def test_production_refuses_parameters_below_the_minimum(monkeypatch):
+    from portal.config import Config, ConfigError
+
+    monkeypatch.setattr(Config, "SECRET_KEY", "x" * 40)
+    monkeypatch.setattr(Config, "PASSWORD_HASH_PARAMS", {"memory_cost": 8192})
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_PARAMS"):
+        Config.validate()
+    monkeypatch.setattr(Config, "PASSWORD_HASH_PARAMS", {"memory_cost": 19456, "time_cost": 2})
+    Config.validate()
