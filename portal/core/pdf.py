@@ -7,17 +7,26 @@ every network load goes to a dead proxy, and the renderer runs under a timeout.
 from __future__ import annotations
 
 import hashlib
+import html as html_lib
+import io
+import re
 import subprocess
 from pathlib import Path
 
 import pdfkit
+import pypdf
 from flask import current_app, render_template
+from pypdf.generic import NameObject, TextStringObject
 
 PDF_ASSETS = Path(__file__).resolve().parent.parent.parent / "templates" / "pdf"
 
 
 class PdfError(RuntimeError):
     """The renderer failed or timed out."""
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_LANG = re.compile(r"<html\b[^>]*?\blang=[\"']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)", re.IGNORECASE)
 
 
 def pdf_options() -> dict[str, str | None]:
@@ -56,7 +65,31 @@ def html_to_pdf(html: str) -> bytes:
         raise PdfError("PDF rendering timed out") from exc
     if result.returncode == 124 or not result.stdout.startswith(b"%PDF"):
         raise PdfError(f"wkhtmltopdf failed ({result.returncode}): {result.stderr[-500:]!r}")
-    return result.stdout
+    return label_pdf(result.stdout, html)
+
+
+def label_pdf(data: bytes, html: str) -> bytes:
+    """Set the document /Title (from the HTML's <title>) and the catalog's /Lang (from <html lang>) (E7).
+
+    wkhtmltopdf 0.12.6 on unpatched Qt writes an empty /Title and no /Lang. The PDF is amended with an
+    incremental update (the rendered bytes stay as they are, the new objects are appended: a few ms).
+    HTML with neither a title nor a language is returned unchanged.
+    """
+    title_match, lang_match = _TITLE.search(html), _LANG.search(html)
+    title = " ".join(html_lib.unescape(title_match.group(1)).split()) if title_match else ""
+    lang = lang_match.group(1) if lang_match else ""
+    if not title and not lang:
+        return data
+    writer = pypdf.PdfWriter(io.BytesIO(data), incremental=True)
+    if title:
+        writer.add_metadata({"/Title": title})
+        # PDF/UA-1 7.1: viewers show the title, not the file name.
+        writer.create_viewer_preferences().display_doctitle = True
+    if lang:
+        writer.root_object[NameObject("/Lang")] = TextStringObject(lang)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def render_pdf(template: str, **context) -> bytes:

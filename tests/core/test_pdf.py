@@ -56,3 +56,21 @@ def test_meta_tags_in_the_html_cannot_add_renderer_options(app, tmp_path, monkey
     assert "--disable-local-file-access" in argv
     assert "--disable-javascript" in argv
     assert not any("enable-local-file-access" in a or "post-file" in a for a in argv)
+
+
+@needs_wkhtmltopdf
+def test_the_pdf_gets_the_html_title_and_language(app, monkeypatch):
+    """E7: wkhtmltopdf writes an empty /Title and no /Lang; html_to_pdf sets both from the HTML."""
+    from pypdf import PdfReader
+
+    monkeypatch.setitem(app.config, "WKHTMLTOPDF", WKHTMLTOPDF)
+    html = (
+        '<!doctype html><html lang="lv"><head><meta charset="utf-8">'
+        "<title>\n  Līgums Nr. 7 &amp; pielikums </title></head><body><p>Teksts</p></body></html>"
+    )
+    reader = PdfReader(io.BytesIO(html_to_pdf(html)))
+    assert reader.metadata["/Title"] == "Līgums Nr. 7 & pielikums"
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "lv"
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712 - a pypdf BooleanObject
+    assert "Teksts" in reader.pages[0].extract_text()
