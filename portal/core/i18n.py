@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency, format_decimal
 from flask import Flask, current_app, has_request_context, request
@@ -72,7 +73,14 @@ def number(value) -> str:
     """Format a number with the current locale's separators."""
     if value is None:
         return ""
-    return format_decimal(value, locale=current_language())
+    return _format_number(value, current_language())
+
+
+@lru_cache(maxsize=4096)
+def _format_number(value, locale: str) -> str:
+    # A ranking page formats thousands of repeating averages and scores; Babel's formatting is the cost.
+    # Equal numbers (Decimal("1.50") == Decimal("1.5") == 1.5) format alike: the pattern drops trailing zeros.
+    return format_decimal(value, locale=locale)
 
 
 def _aware(value: datetime) -> datetime:

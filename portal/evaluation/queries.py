@@ -123,6 +123,17 @@ def submitted_sheets(call_id: int) -> list[ScoreSheet]:
     )
 
 
+def submitted_counts(call_id: int) -> dict[int, int]:
+    """Return the number of submitted sheets per application of the call (one aggregate statement)."""
+    rows = db.session.execute(
+        sa.select(ScoreSheet.application_id, sa.func.count())
+        .join(CommitteeMember, ScoreSheet.member_id == CommitteeMember.id)
+        .where(CommitteeMember.call_id == call_id, ScoreSheet.status == "submitted")
+        .group_by(ScoreSheet.application_id)
+    )
+    return {application_id: n for application_id, n in rows}
+
+
 def submitted_sheets_for(application_id: int) -> list[ScoreSheet]:
     """Return the application's submitted sheets with their scores and members."""
     return list(

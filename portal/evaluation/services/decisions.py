@@ -139,9 +139,7 @@ def consolidation_problems(call: Call) -> list[str]:
                 )
             )
         )
-    counts = {}
-    for sheet in queries.submitted_sheets(call.id):
-        counts[sheet.application_id] = counts.get(sheet.application_id, 0) + 1
+    counts = queries.submitted_counts(call.id)
     for application in received:
         if (
             application.status in queries.SCORABLE
