@@ -245,6 +245,83 @@ def _emails(user: User) -> list[dict]:
     ]
 
 
+def _committees(user: User) -> list[dict]:
+    """The user's committee seats with their declarations and score sheets (an evaluator's opinions are
+    their personal data too): three statements whatever the number of seats."""
+    from portal.evaluation.models import CommitteeMember, ConflictDeclaration, Score, ScoreSheet
+
+    seats = db.session.scalars(
+        sa.select(CommitteeMember)
+        .where(
+            sa.or_(
+                CommitteeMember.user_id == user.id, sa.func.lower(CommitteeMember.email) == user.email.lower()
+            )
+        )
+        .order_by(CommitteeMember.id)
+    ).all()
+    ids = [m.id for m in seats]
+    declarations = db.session.execute(
+        sa.select(
+            ConflictDeclaration.member_id,
+            ConflictDeclaration.application_id,
+            ConflictDeclaration.recused,
+            ConflictDeclaration.reason,
+            ConflictDeclaration.declared_at,
+        )
+        .where(ConflictDeclaration.member_id.in_(ids))
+        .order_by(ConflictDeclaration.id)
+    ).all()
+    scores = db.session.execute(
+        sa.select(
+            ScoreSheet.member_id,
+            ScoreSheet.application_id,
+            ScoreSheet.status,
+            ScoreSheet.submitted_at,
+            Score.criterion_id,
+            Score.value,
+            Score.comment,
+        )
+        .join(Score, Score.sheet_id == ScoreSheet.id, isouter=True)
+        .where(ScoreSheet.member_id.in_(ids))
+        .order_by(ScoreSheet.id, Score.id)
+    ).all()
+    result = []
+    for m in seats:
+        sheets: dict[int, dict] = {}
+        for member_id, application_id, status, submitted_at, criterion_id, value, comment in scores:
+            if member_id != m.id:
+                continue
+            sheet = sheets.setdefault(
+                application_id,
+                {
+                    "application_id": application_id,
+                    "status": status,
+                    "submitted_at": _time(submitted_at),
+                    "scores": [],
+                },
+            )
+            if criterion_id is not None:
+                sheet["scores"].append({"criterion_id": criterion_id, "value": value, "comment": comment})
+        result.append(
+            {
+                "call_id": m.call_id,
+                "email": m.email,
+                "role": m.role,
+                "appointed_at": _time(m.appointed_at),
+                "accepted_at": _time(m.accepted_at),
+                "declared_at": _time(m.declared_at),
+                "declaration_text": m.declaration_text,
+                "conflict_declarations": [
+                    {"application_id": a, "recused": r, "reason": why, "declared_at": _time(at)}
+                    for member_id, a, r, why, at in declarations
+                    if member_id == m.id
+                ],
+                "score_sheets": list(sheets.values()),
+            }
+        )
+    return result
+
+
 def _sessions(user: User) -> list[dict]:
     rows = db.session.scalars(
         sa.select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.created_at)
@@ -280,6 +357,7 @@ def export_personal_data(user: User, *, actor: User) -> dict:
         "memberships": memberships,
         "organisations": _organisations(user, sorted(set(organisation_ids))),
         "applications": _applications(user),
+        "committees": _committees(user),
         "audit_events_by_you": by_you,
         "audit_events_about_your_account": about_you,
         "emails_to_you": _emails(user),

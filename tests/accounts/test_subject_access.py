@@ -4,6 +4,7 @@ never secrets or other people's data, with a constant number of queries and one 
 from __future__ import annotations
 
 import json
+from unittest.mock import ANY
 
 import sqlalchemy as sa
 
@@ -98,3 +99,27 @@ def test_download_needs_a_login_and_gives_only_your_own_data(client, app):
     assert data["account"]["id"] == user.id and other.email not in response.get_data(as_text=True)
     assert data["sessions"][0]["ip"] == "127.0.0.1"
     assert audit_actions(user).count("personal_data_exported") == 1
+
+
+def test_an_evaluators_seats_declarations_and_scores_are_in_the_export(app, db):
+    ev = factories.evaluation_call(applications=2)
+    chair = ev["committee"]["chair"]
+    first, second = ev["applications"]
+    factories.score(chair, first, 2, comment="Skaidrs mērķis")
+    factories.declare(chair, second, recused=True, reason="Brālēns vada biedrību")
+    other = ev["committee"]["members"][1]
+    factories.score(other, first, 3, comment="Cita vērtētāja piezīme")
+    with app.test_request_context("/"):
+        data = subject_access.export_personal_data(chair.user, actor=chair.user)
+    [seat] = data["committees"]
+    assert seat["call_id"] == ev["call"].id and seat["role"] == "chair"
+    recusals = [d for d in seat["conflict_declarations"] if d["recused"]]
+    assert recusals == [
+        {"application_id": second.id, "recused": True, "reason": "Brālēns vada biedrību", "declared_at": ANY}
+    ]
+    [sheet] = seat["score_sheets"]
+    assert sheet["application_id"] == first.id and sheet["status"] == "submitted"
+    assert {s["comment"] for s in sheet["scores"]} == {"Skaidrs mērķis"} and {
+        s["value"] for s in sheet["scores"]
+    } == {2}
+    assert "Cita vērtētāja piezīme" not in json.dumps(data, ensure_ascii=False)
