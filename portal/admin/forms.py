@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from portal.core.enums import Role
 from portal.core.forms import ActionForm  # noqa: F401  (re-exported for the views)
+from portal.core.privacy import no_personal_code
 
 REASON_MAX = 1000
 
@@ -78,9 +79,11 @@ class ReasonForm(FlaskForm):
 
     reason = TextAreaField(
         _l("Reason"),
-        validators=[DataRequired(message=_l("Give the reason.")), Length(max=REASON_MAX)],
+        validators=[DataRequired(message=_l("Give the reason.")), Length(max=REASON_MAX), no_personal_code],
     )
 
 
 class TerminateSessionsForm(FlaskForm):
-    reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=REASON_MAX)])
+    reason = TextAreaField(
+        _l("Reason (optional)"), validators=[Optional(), Length(max=REASON_MAX), no_personal_code]
+    )

@@ -26,7 +26,7 @@ from wtforms.widgets import DateTimeLocalInput, TextArea
 
 from portal.calls.services import REGULATIONS_MAX_BYTES, CallData
 from portal.core.forms import ActionForm  # noqa: F401  (re-exported for the views)
-from portal.core.privacy import contains_personal_code
+from portal.core.privacy import no_personal_code as _no_personal_code
 from portal.core.timeutil import RIGA, riga_instant, to_riga
 from portal.programmes.forms import LocaleDecimalField, WholeNumberField, _clean
 
@@ -54,13 +54,6 @@ _DATETIME_FORMATS = (
     "%d.%m.%Y. %H:%M",
 )
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%Y.")
-
-
-def _no_personal_code(form, field):
-    if contains_personal_code(field.data):
-        raise ValidationError(
-            _l("Do not enter a person's identity code here: the portal stores no personal codes.")
-        )
 
 
 def _phone(form, field):

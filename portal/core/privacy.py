@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import ValidationError
+
 # Eleven digits, optionally written as six, a hyphen and five: the shape of a Latvian personal code.
 _PERSONAL_CODE_SHAPE = re.compile(r"(?<!\d)([0-3]\d{5})[-\s]?(\d{5})(?!\d)")
 
@@ -23,3 +26,13 @@ def contains_personal_code(text: str | None) -> bool:
         if 1 <= day <= 31 and 1 <= month <= 12:
             return True
     return False
+
+
+PERSONAL_CODE_MESSAGE = _l("Do not enter a person's identity code here: the portal stores no personal codes.")
+
+
+def no_personal_code(form, field) -> None:
+    """WTForms validator for every prose field: refuse text shaped like a personal code, with guidance
+    shown next to the field (the typed text stays in the field, QUALITY F2)."""
+    if contains_personal_code(field.data):
+        raise ValidationError(PERSONAL_CODE_MESSAGE)

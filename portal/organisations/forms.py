@@ -35,7 +35,7 @@ from wtforms.validators import (
 from portal.accounts import reauth
 from portal.core.enums import REGISTERED_LEGAL_FORMS, LegalForm
 from portal.core.forms import ActionForm  # noqa: F401  (re-exported for the views)
-from portal.core.privacy import contains_personal_code
+from portal.core.privacy import no_personal_code as _no_personal_code
 from portal.municipalities.services import current_municipalities
 from portal.organisations.services import MIN_GROUP_MEMBERS
 from portal.organisations.validators import validate_iban, validate_reg_number
@@ -52,13 +52,6 @@ def _clean(value):
 
 
 _F = [_clean]
-
-
-def _no_personal_code(form, field):
-    if contains_personal_code(field.data):
-        raise ValidationError(
-            _l("Do not enter a person's identity code here: the portal stores no personal codes.")
-        )
 
 
 def _phone(form, field):

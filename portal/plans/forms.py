@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.core.forms import ActionForm  # noqa: F401  (re-exported for the views)
+from portal.core.privacy import no_personal_code
 from portal.plans import services
 from portal.plans.models import LEVELS, LevelScheme
 from portal.programmes.forms import _F, WholeNumberField
@@ -26,7 +27,7 @@ def _text(label, max_length, required=False, area=False, **kwargs):
         else [Optional(), Length(max=max_length)]
     )
     field_class = TextAreaField if area else StringField
-    return field_class(label, filters=_F, validators=validators, **kwargs)
+    return field_class(label, filters=_F, validators=[*validators, no_personal_code], **kwargs)
 
 
 def _year(label, required=True):

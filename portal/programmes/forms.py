@@ -23,6 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, TextArea, TextInput
 from portal.core.enums import LegalForm
 from portal.core.forms import ActionForm  # noqa: F401  (re-exported for the views)
 from portal.core.i18n import current_language
+from portal.core.privacy import no_personal_code
 from portal.programmes import services
 
 MAX_UPLOAD_BYTES = 1024 * 1024  # 43 lines of "municipality;pupils" are a few kilobytes
@@ -159,7 +160,7 @@ def _text(label, max_length, required=True, **kwargs):
     validators = (
         [DataRequired(), Length(max=max_length)] if required else [Optional(), Length(max=max_length)]
     )
-    return StringField(label, filters=_F, validators=validators, **kwargs)
+    return StringField(label, filters=_F, validators=[*validators, no_personal_code], **kwargs)
 
 
 def _number(label, low, high):
@@ -250,10 +251,16 @@ class CriterionForm(FlaskForm):
     title_lv = _text(_l("Title in Latvian"), 300)
     title_en = _text(_l("Title in English"), 300)
     description_lv = StringField(
-        _l("Description in Latvian"), filters=_F, widget=TextArea(), validators=[Optional(), Length(max=4000)]
+        _l("Description in Latvian"),
+        filters=_F,
+        widget=TextArea(),
+        validators=[Optional(), Length(max=4000), no_personal_code],
     )
     description_en = StringField(
-        _l("Description in English"), filters=_F, widget=TextArea(), validators=[Optional(), Length(max=4000)]
+        _l("Description in English"),
+        filters=_F,
+        widget=TextArea(),
+        validators=[Optional(), Length(max=4000), no_personal_code],
     )
     weight = LocaleDecimalField(_l("Weight"), validators=[InputRequired(), NumberRange(min=0, max=99)])
     essential = BooleanField(_l("Essential: a score of 0 fails the application"))
@@ -406,7 +413,11 @@ class OverrideQuotaForm(FlaskForm):
         _l("Reason for the change"),
         filters=_F,
         widget=TextArea(),
-        validators=[DataRequired(message=_l("Give the reason for changing the quota.")), Length(max=2000)],
+        validators=[
+            DataRequired(message=_l("Give the reason for changing the quota.")),
+            Length(max=2000),
+            no_personal_code,
+        ],
     )
 
 

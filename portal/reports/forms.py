@@ -21,6 +21,7 @@ from wtforms import (
 )
 
 from portal.core.i18n import current_language
+from portal.core.privacy import no_personal_code
 from portal.reports import rules
 
 # The section each field belongs to (the problem list links to it; a return comment is shown there).
@@ -259,4 +260,4 @@ class UploadForm(FlaskForm):
         default="evidence",
         validate_choice=False,
     )
-    description = StringField(_l("Short description (optional)"))
+    description = StringField(_l("Short description (optional)"), validators=[no_personal_code])

@@ -89,42 +89,13 @@ GUARDED_IN_SERVICE |= {
     for s in ("activities", "declaration", "evidence", "lessons", "participants", "publicity", "results")
 }
 GUARDED_IN_SERVICE["portal.reports.views.review.ReturnForm.comment_youth_led"] = "review.py return comments"
-# GAPS: prose fields where nothing refuses a personal code (reported in docs/SECURITY.md; the fix is
-# the shared validator `_no_personal_code` on the field). Shrink this list; never grow it.
+# GAPS: prose fields where nothing refuses a personal code, each with why (the fix is the shared
+# validator portal.core.privacy.no_personal_code on the field). Shrink this list; never grow it.
 KNOWN_GAPS = {
-    "portal.admin.forms.ReasonForm.reason",
-    "portal.admin.forms.TerminateSessionsForm.reason",
-    "portal.contracts.views.contracts.TerminateForm.reason",
-    "portal.contracts.views.template.TemplateForm.body",
-    "portal.evaluation.forms.committee.ConflictForm.reason",
-    "portal.evaluation.forms.committee.RemoveMemberForm.reason",
-    "portal.evaluation.forms.scoring.ReopenSheetForm.reason",
-    "portal.payments.views.payments.RecoveryForm.reason",
-    "portal.payments.views.payments.ReduceForm.reason",
-    "portal.payments.views.payments.WriteOffForm.reason",
-    "portal.plans.forms.ActivityForm.funding_sources",
-    "portal.plans.forms.ActivityForm.involved",
-    "portal.plans.forms.ActivityForm.planned_result",
-    "portal.plans.forms.ActivityForm.responsible",
-    "portal.plans.forms.ActivityForm.result_indicator",
-    "portal.plans.forms.ActivityForm.title",
-    "portal.plans.forms.GoalForm.expected_results",
-    "portal.plans.forms.GoalForm.title",
-    "portal.plans.forms.PlanForm.approval_reference",
-    "portal.plans.forms.PlanForm.title",
-    "portal.programmes.forms.CriterionForm.description_en",
-    "portal.programmes.forms.CriterionForm.description_lv",
-    "portal.programmes.forms.CriterionForm.title_en",
-    "portal.programmes.forms.CriterionForm.title_lv",
-    "portal.programmes.forms.NewProgrammeForm.name_en",
-    "portal.programmes.forms.NewProgrammeForm.name_lv",
-    "portal.programmes.forms.NewProgrammeForm.operator",
-    "portal.programmes.forms.ProgrammeForm.name_en",
-    "portal.programmes.forms.ProgrammeForm.name_lv",
-    "portal.programmes.forms.ProgrammeForm.operator",
-    "portal.programmes.forms.OverrideQuotaForm.reason",
-    "portal.reports.forms.UploadForm.description",
-} | {f"portal.programmes.forms.CriterionForm.level_{n}_{lang}" for n in range(4) for lang in ("lv", "en")}
+    "portal.contracts.views.template.TemplateForm.body": (
+        "the contract template: a legal text the coordinator edits (placeholders, never a person's data)"
+    ),
+}
 
 
 def _text_fields() -> dict[str, list]:
@@ -174,16 +145,63 @@ def test_prose_fields_refuse_a_personal_code_with_guidance(app):
     prose = {n for n in fields if not _NOT_PROSE.search(n.rsplit(".", 1)[1])}
     prose.discard("portal.payments.views.account.PayingAccountForm.name")  # the paying authority's name
     unguarded = prose - guarded.keys() - GUARDED_IN_SERVICE.keys()
-    assert unguarded - KNOWN_GAPS == set(), "a new prose field without the personal-code guard"
-    assert KNOWN_GAPS - unguarded == set(), "a gap was closed: remove it from KNOWN_GAPS"
+    assert unguarded - KNOWN_GAPS.keys() == set(), "a new prose field without the personal-code guard"
+    assert KNOWN_GAPS.keys() - unguarded == set(), "a gap was closed: remove it from KNOWN_GAPS"
 
 
-def test_score_comments_are_a_known_gap(app, db):
-    """The evaluator's score comments (portal/evaluation/services/scoring.save_scores) are prose with no
-    guard: they store a personal code. Turn this assertion round when the guard is added."""
+def test_score_comments_refuse_a_personal_code_and_keep_the_rest(app, db, client, login_as):
+    """The score sheet's comments reach scoring.save_scores from the form and from the JSON autosave
+    (which bypasses WTForms): a comment shaped like a personal code is never stored, the rest is."""
+    from portal.evaluation.services import scoring
     from tests import factories
+    from tests.helpers import csrf_token
 
     ev = factories.evaluation_call(1, voting=1, projects=1, quota=1)
-    sheet = factories.score(ev["committee"]["members"][0], ev["applications"][0], 1, submit=False,
-                            comment=CODES[0])  # fmt: skip
-    assert any(s.comment == CODES[0] for s in sheet.scores)
+    member, application = ev["committee"]["members"][0], ev["applications"][0]
+    member.user.locale = "en"  # the guidance is checked in English
+    first, second = scoring.quality_criteria(application.call)[:2]
+    factories.declare(member, application)
+    sheet = scoring.open_sheet(application, actor=member.user)
+    with pytest.raises(scoring.CommentsRefused) as refused, force_locale("en"):
+        scoring.save_scores(sheet, {first.id: (1, CODES[2]), second.id: (2, "Labi")}, actor=member.user)
+    assert refused.value.problems.keys() == {f"comment_{first.id}"}
+    assert GUIDANCE in refused.value.problems[f"comment_{first.id}"]
+    stored = {s.criterion_id: (s.value, s.comment) for s in sheet.scores}
+    assert stored[first.id] == (1, None) and stored[second.id] == (2, "Labi")
+    db.session.commit()
+
+    # The autosave answers 422 with the error under the comment's name, like the draft autosave;
+    # the score and the other comment are saved.
+    login_as(member.user)
+    url = f"/evaluation/applications/{application.id}/score"
+    token = csrf_token(client, url)
+    body = {
+        "lock_version": sheet.lock_version,
+        "scores": {
+            str(first.id): {"value": 0, "comment": CODES[1]},
+            str(second.id): {"value": 3, "comment": "Izcili"},
+        },
+    }
+    response = client.post(f"{url}/autosave", json=body, headers={"X-CSRFToken": token})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    reply = response.get_json()
+    assert reply["ok"] is False and GUIDANCE in reply["errors"][f"comment_{first.id}"]
+    assert reply["lock_version"] > body["lock_version"]
+    db.session.expire_all()
+    stored = {s.criterion_id: (s.value, s.comment) for s in db.session.get(type(sheet), sheet.id).scores}
+    assert stored[first.id] == (0, None) and stored[second.id] == (3, "Izcili")
+
+    # The form: the guidance next to the comment, the typed text still in it, nothing stored.
+    response = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "lock_version": reply["lock_version"],
+            f"score_{first.id}": "1",
+            f"comment_{first.id}": CODES[0],
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and GUIDANCE in page and CODES[0] in page
+    db.session.expire_all()
+    assert all(CODES[0] not in (s.comment or "") for s in db.session.get(type(sheet), sheet.id).scores)

@@ -35,6 +35,7 @@ from portal.core.access import get_or_404, require
 from portal.core.enums import Role
 from portal.core.forms import ActionForm, committed
 from portal.core.pdf import PdfError
+from portal.core.privacy import no_personal_code
 from portal.core.workflow import TransitionDenied, history
 from portal.extensions import db
 from portal.payments.services import payments_of
@@ -89,7 +90,7 @@ class CountersignForm(FlaskForm):
 class TerminateForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason for the termination"),
-        validators=[DataRequired(message=_l("Give a reason.")), Length(max=4000)],
+        validators=[DataRequired(message=_l("Give a reason.")), Length(max=4000), no_personal_code],
     )
 
 

@@ -12,8 +12,8 @@ from wtforms import RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextArea
 
-from portal.calls.forms import _no_personal_code
 from portal.core.forms import ActionForm  # noqa: F401  (re-exported for the views)
+from portal.core.privacy import no_personal_code as _no_personal_code
 from portal.evaluation.services.checks import CLARIFICATION_DAYS, DEFAULT_CLARIFICATION_DAYS
 from portal.programmes.forms import WholeNumberField, _clean
 

@@ -22,6 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from portal.core.forms import ActionForm  # noqa: F401  (re-exported for the views)
+from portal.core.privacy import no_personal_code
 from portal.evaluation.models import CommitteeRole
 from portal.programmes.forms import _clean
 
@@ -66,7 +67,9 @@ class ChangeRoleForm(FlaskForm):
 
 
 class RemoveMemberForm(FlaskForm):
-    reason = StringField(_l("Reason (optional)"), filters=_F, validators=[Optional(), Length(max=REASON_MAX)])
+    reason = StringField(
+        _l("Reason (optional)"), filters=_F, validators=[Optional(), Length(max=REASON_MAX), no_personal_code]
+    )
 
 
 class DeclarationForm(FlaskForm):
@@ -88,7 +91,7 @@ class ConflictForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason for the recusal"),
         filters=_F,
-        validators=[Optional(), Length(max=REASON_MAX)],
+        validators=[Optional(), Length(max=REASON_MAX), no_personal_code],
         description=_l(
             "Required if you recuse yourself: for example a family, work, membership or financial link "
             "with the applicant."

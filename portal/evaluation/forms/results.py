@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.applications.forms import DayField, clean_text
 from portal.core.forms import ActionForm  # noqa: F401  (re-exported for the views)
-from portal.core.privacy import contains_personal_code
+from portal.core.privacy import no_personal_code as _no_personal_code
 from portal.evaluation.models import Proposal
 
 REASON_MAX = 2000
@@ -25,15 +25,6 @@ REASON_MAX = 2000
 def _one_line(value):
     value = clean_text(value)
     return " ".join(value.split()) if isinstance(value, str) else value
-
-
-def _no_personal_code(form, field):
-    from wtforms.validators import ValidationError
-
-    if contains_personal_code(field.data):
-        raise ValidationError(
-            _l("Do not enter a person's identity code here: the portal stores no personal codes.")
-        )
 
 
 class DecisionForm(FlaskForm):

@@ -14,6 +14,8 @@ from wtforms import IntegerField, RadioField, SelectChoice, StringField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput, TextArea
 
+from portal.core.privacy import no_personal_code
+
 LEVELS = ("0", "1", "2", "3")
 MAX_COMMENT = 5000
 MAX_REASON = 2000
@@ -82,7 +84,7 @@ def score_sheet_form(criteria, locale: str, *, sheet=None, **kwargs) -> ScoreShe
                 _l("Comment on “%(criterion)s”", criterion=criterion.title(locale)),
                 widget=TextArea(),
                 filters=[_strip],
-                validators=[Length(max=MAX_COMMENT)],
+                validators=[Length(max=MAX_COMMENT), no_personal_code],
             ),
         )
     if sheet is not None and "data" not in kwargs:
@@ -110,5 +112,6 @@ class ReopenSheetForm(FlaskForm):
         validators=[
             DataRequired(message=_l("Say why these scores are reopened.")),
             Length(max=MAX_REASON),
+            no_personal_code,
         ],
     )

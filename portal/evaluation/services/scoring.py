@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.core import audit
 from portal.core.mail import queue_email
+from portal.core.privacy import PERSONAL_CODE_MESSAGE, contains_personal_code
 from portal.core.timeutil import utcnow
 from portal.core.workflow import TransitionDenied, WorkflowError, transition
 from portal.evaluation import permissions, queries
@@ -31,6 +32,16 @@ class ScoresIncomplete(WorkflowError):
 
     def __init__(self, problems: dict[str, str]):
         super().__init__(str(_l("The scores cannot be submitted yet.")))
+        self.problems = problems
+
+
+class CommentsRefused(WorkflowError):
+    """A comment holds a personal code (QUALITY F2): it was not stored, everything else was (the caller
+    commits the rest). `problems` maps field → message, like `ScoresIncomplete`."""
+
+    def __init__(self, sheet: ScoreSheet, problems: dict[str, str]):
+        super().__init__(str(PERSONAL_CODE_MESSAGE))
+        self.sheet = sheet
         self.problems = problems
 
 
@@ -73,7 +84,10 @@ def save_scores(
     sheet: ScoreSheet, values: dict[int, tuple], *, actor, expected_version: int | None = None
 ) -> ScoreSheet:
     """Store the member's draft scores `{criterion_id: (value or None, comment)}` (autosave: anything may
-    still be missing). With `expected_version`, a save from a stale copy is refused (QUALITY H2)."""
+    still be missing). With `expected_version`, a save from a stale copy is refused (QUALITY H2).
+
+    A comment shaped like a personal code is not stored (the stored one stays); the rest is saved and
+    `CommentsRefused` then names the refused comments (QUALITY F2)."""
     if actor is None or sheet.member.user_id != actor.id:
         raise TransitionDenied("only the member edits their scores")
     if not permissions.can_score(actor, sheet.application):
@@ -83,14 +97,20 @@ def save_scores(
     if expected_version is not None and expected_version != sheet.lock_version:
         raise SheetConflict(sheet)
     by_criterion = {s.criterion_id: s for s in sheet.scores}
+    refused = {}
     for criterion_id, (value, comment) in values.items():
         score = by_criterion.get(criterion_id)
         if score is None:
             continue  # not a quality criterion of this call: ignored, never stored
         score.value = _check_value(value)
-        score.comment = (comment or "").strip() or None
+        if contains_personal_code(comment):
+            refused[f"comment_{criterion_id}"] = str(PERSONAL_CODE_MESSAGE)
+        else:
+            score.comment = (comment or "").strip() or None
     sheet.updated_at = utcnow()  # a save always bumps the version
     db.session.flush()
+    if refused:
+        raise CommentsRefused(sheet, refused)
     return sheet
 
 

@@ -269,14 +269,19 @@ def _parse_autosave(payload) -> tuple[int, dict] | None:
 @login_required
 def autosave_scores(application_id: int):
     """Save what the script sends → {saved_at, lock_version, message, total}; 409 on a stale copy or a
-    locked sheet (nothing is overwritten), 400 on a malformed body."""
+    locked sheet (nothing is overwritten), 400 on a malformed body; 422 with {errors: {field: message}}
+    when a comment was refused (a personal code, QUALITY F2): the rest is saved."""
     application = _application(application_id)
     parsed = _parse_autosave(request.get_json(silent=True))
     if parsed is None:
         return _bad_request()
     version, values = parsed
+    errors = {}
     try:
-        sheet = _store(application, version, values)
+        try:
+            sheet = _store(application, version, values)
+        except scoring.CommentsRefused as exc:
+            sheet, errors = exc.sheet, exc.problems
         db.session.commit()
     except scoring.SheetConflict as exc:
         db.session.rollback()
@@ -299,6 +304,9 @@ def autosave_scores(application_id: int):
     }
     if g.get("session_expires_at"):
         body["session_expires_at"] = g.session_expires_at.isoformat()
+    if errors:
+        body.update(ok=False, errors=errors)
+        return jsonify(body), 422
     return jsonify(body)
 
 

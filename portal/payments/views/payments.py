@@ -29,6 +29,7 @@ from portal.contracts.models import Contract, ContractStatus
 from portal.core.access import get_or_404, require
 from portal.core.forms import ActionForm, committed
 from portal.core.i18n import local_date
+from portal.core.privacy import no_personal_code
 from portal.core.timeutil import to_riga, utcnow
 from portal.core.workflow import TransitionDenied, WorkflowError
 from portal.extensions import db
@@ -65,7 +66,11 @@ class ReduceForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason for the reduction"),
         filters=[_clean],
-        validators=[DataRequired(message=_l("Give the reason for the reduction.")), Length(max=4000)],
+        validators=[
+            DataRequired(message=_l("Give the reason for the reduction.")),
+            Length(max=4000),
+            no_personal_code,
+        ],
     )
 
 
@@ -76,7 +81,11 @@ class RecoveryForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason for the recovery"),
         filters=[_clean],
-        validators=[DataRequired(message=_l("Give the reason for the recovery.")), Length(max=4000)],
+        validators=[
+            DataRequired(message=_l("Give the reason for the recovery.")),
+            Length(max=4000),
+            no_personal_code,
+        ],
     )
 
 
@@ -91,7 +100,11 @@ class WriteOffForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason for writing the claim off"),
         filters=[_clean],
-        validators=[DataRequired(message=_l("Give the reason for writing the claim off.")), Length(max=4000)],
+        validators=[
+            DataRequired(message=_l("Give the reason for writing the claim off.")),
+            Length(max=4000),
+            no_personal_code,
+        ],
     )
 
 
