@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 from flask import g
 from flask.testing import FlaskClient
@@ -300,6 +301,63 @@ def connection_bound_session_class():
     return ConnectionBoundSession
 
 
+def bound_session(connection):
+    """A scoped session on `connection` whose commits only release a savepoint."""
+    from portal.extensions import db as _db
+
+    return _db._make_scoped_session(
+        {
+            "bind": connection,
+            "join_transaction_mode": "create_savepoint",
+            "class_": connection_bound_session_class(),
+        }
+    )
+
+
+@contextmanager
+def scene_connection(app, build):
+    """Build a scene once (for a module- or class-scoped fixture) on a connection of its own, inside an
+    outer transaction rolled back at the end; yield (connection, what `build()` returned). Mail is
+    suppressed while building. Pair it with `savepoint_db` so each test's writes are rolled back."""
+    import pytest
+
+    from portal.extensions import db as _db
+
+    connection = _db.engine.connect()
+    outer = connection.begin()
+    original = _db.session
+    _db.session = bound_session(connection)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setitem(app.config, "MAIL_SUPPRESS_SEND", True)
+            result = build()
+            _db.session.commit()
+        _db.session.remove()
+        yield connection, result
+    finally:
+        _db.session.remove()
+        _db.session = original
+        outer.rollback()
+        connection.close()
+
+
+@contextmanager
+def savepoint_db(connection):
+    """The scene on `connection` in a savepoint rolled back at the end (a test's `db`): what one test
+    writes, no other test sees."""
+    from portal.extensions import db as _db
+
+    nested = connection.begin_nested()
+    original = _db.session
+    _db.session = bound_session(connection)
+    try:
+        yield _db
+    finally:
+        _db.session.remove()
+        _db.session = original
+        nested.rollback()
+
+
 class rolled_back_db:  # noqa: N801 - used like a function: `with rolled_back_db() as db: ...`
     """Run the block inside one outer transaction that is rolled back at the end (views may commit)."""
 
@@ -309,13 +367,7 @@ class rolled_back_db:  # noqa: N801 - used like a function: `with rolled_back_db
         self.connection = _db.engine.connect()
         self.outer = self.connection.begin()
         self.original = _db.session
-        _db.session = _db._make_scoped_session(
-            {
-                "bind": self.connection,
-                "join_transaction_mode": "create_savepoint",
-                "class_": connection_bound_session_class(),
-            }
-        )
+        _db.session = bound_session(self.connection)
         return _db
 
     def __exit__(self, *exc) -> bool:

@@ -20,14 +20,13 @@ from portal.evaluation.models import Clarification
 from portal.evaluation.services import checks
 from portal.extensions import db as _db
 from tests.factories import close_call, coordinator, municipality, open_call, submitted_application
-from tests.helpers import browser_client, csrf_token, log_in
+from tests.helpers import browser_client, csrf_token, log_in, savepoint_db, scene_connection
 
 JSON = {"Accept": "application/json"}
 
 
-@pytest.mark.parametrize("day", [date(2026, 3, 29), date(2026, 3, 31), date(2026, 10, 25)])
-@pytest.mark.parametrize("last_second", [True, False], ids=["23:59:59", "00:00:00"])
-def test_the_clarification_deadline_at_the_second(app, db, day, last_second):
+def _request_clarification() -> dict:
+    """A submitted application whose completeness check failed and whose clarification is requested."""
     muni = municipality()
     call = open_call(muni)
     application, user = submitted_application(call)
@@ -38,6 +37,38 @@ def test_the_clarification_deadline_at_the_second(app, db, day, last_second):
     answers[failed.id] = (False, "Trūkst budžeta pielikuma")
     checks.record_check(application, answers, actor=coord)
     request = checks.request_clarification(application, "Pievienojiet pielikumu.", 1, actor=coord)
+    _db.session.flush()
+    return {"application": application.id, "user": user.id, "request": request.id}
+
+
+@pytest.fixture(scope="module")
+def built(app):
+    """The clarification requested once for the module, in an outer transaction rolled back after its last
+    test (every test of the module uses it, so no other test waits on this connection's rows)."""
+    with scene_connection(app, _request_clarification) as scene:
+        yield scene
+
+
+@pytest.fixture()
+def db(built):
+    """The built clarification, in a savepoint rolled back after the test (overrides conftest's `db`):
+    an answer or autosave of one test is gone before the next."""
+    connection, _ids = built
+    with savepoint_db(connection) as database:
+        yield database
+
+
+@pytest.mark.parametrize("day", [date(2026, 3, 29), date(2026, 3, 31), date(2026, 10, 25)])
+@pytest.mark.parametrize("last_second", [True, False], ids=["23:59:59", "00:00:00"])
+def test_the_clarification_deadline_at_the_second(app, built, db, day, last_second):
+    from portal.accounts.models import User
+    from portal.applications.models import Application
+
+    ids = built[1]
+    application = db.session.get(Application, ids["application"])
+    user = db.session.get(User, ids["user"])
+    request = db.session.get(Clarification, ids["request"])
+    assert application.status == ApplicationStatus.CLARIFICATION_REQUESTED and request.answered_at is None
     request.due_at = riga_instant(day)  # 23:59:59 Riga on the day
     _db.session.flush()
     moment = request.due_at if last_second else riga_instant(day + timedelta(days=1), time(0, 0, 0))

@@ -11,6 +11,7 @@ from portal.contracts.models import Contract
 from portal.core.workflow import StatusChange
 from portal.payments.models import Payment
 from portal.programmes.models import Quota
+from tests.helpers import savepoint_db, scene_connection
 
 
 @pytest.fixture()
@@ -23,7 +24,7 @@ def demo_mode(app):
 @pytest.fixture()
 def fast_pdf(monkeypatch):
     """Skip wkhtmltopdf (about half a second per PDF, and the demo renders fifteen): the services still
-    store a real PDF with its hash. The idempotency test renders for real."""
+    store a real PDF with its hash. The idempotency test seeds again without it."""
     from portal.core import pdf
     from tests.factories import sample_pdf
 
@@ -49,69 +50,21 @@ def test_refused_without_demo_mode(app, db):
         demo.seed()
 
 
-def test_seed_is_idempotent(demo_mode, db):
-    from portal.evaluation.models import CommitteeMember, ScoreSheet
-
-    created = demo.seed()
-    assert len(created["users"]) == len(demo.ACCOUNTS)
-    counts = [
-        db.session.scalar(sa.select(sa.func.count()).select_from(m))
-        for m in (Call, Application, CommitteeMember, ScoreSheet, StatusChange)
-    ]
-    assert demo.seed()["users"] == []
-    assert counts == [
-        db.session.scalar(sa.select(sa.func.count()).select_from(m))
-        for m in (Call, Application, CommitteeMember, ScoreSheet, StatusChange)
-    ]
-    users = db.session.scalar(sa.select(sa.func.count()).select_from(User))
-    assert users == len(demo.ACCOUNTS)
-    assert all(u.is_demo for u in db.session.scalars(sa.select(User)))
-    quotas = db.session.scalars(sa.select(Quota)).all()
-    assert len(quotas) == 43 and sum(q.quota for q in quotas) == 120
-    text = demo.describe(created)
-    assert "Demo-parole-2026" in text
-    assert "vertetajs3@ropazi.demo.jip.lv" in text and "sekretare@ropazi.demo.jip.lv" in text
-
-
-def _bound_session(connection):
-    """A session on `connection` whose commits only release a savepoint (as in helpers.rolled_back_db)."""
-    from portal.extensions import db as _db
-    from tests.helpers import connection_bound_session_class
-
-    return _db._make_scoped_session(
-        {
-            "bind": connection,
-            "join_transaction_mode": "create_savepoint",
-            "class_": connection_bound_session_class(),
-        }
-    )
-
-
 @pytest.fixture(scope="class")
 def seeded(app):
     """The demo seeded once per class that uses it, in an outer transaction rolled back at its end."""
     from portal.core import pdf
-    from portal.extensions import db as _db
     from tests.factories import sample_pdf
 
-    connection = _db.engine.connect()
-    outer = connection.begin()
-    original = _db.session
-    _db.session = _bound_session(connection)
-    try:
+    def seed():
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(pdf, "html_to_pdf", lambda html: sample_pdf())
             patch.setitem(app.config, "DEMO_MODE", True)
-            patch.setitem(app.config, "MAIL_SUPPRESS_SEND", True)
-            demo.seed()
-            _db.session.commit()
-        _db.session.remove()
+            return demo.seed()
+
+    with scene_connection(app, seed) as (connection, created):
+        connection.info["created"] = created  # what the first run reports, for the idempotency test
         yield connection
-    finally:
-        _db.session.remove()
-        _db.session = original
-        outer.rollback()
-        connection.close()
 
 
 class TestSeededDemo:
@@ -124,17 +77,32 @@ class TestSeededDemo:
     @pytest.fixture()
     def db(self, seeded):
         """The seeded demo, in a savepoint rolled back after the test (overrides conftest's `db`)."""
-        from portal.extensions import db as _db
+        with savepoint_db(seeded) as database:
+            yield database
 
-        nested = seeded.begin_nested()
-        original = _db.session
-        _db.session = _bound_session(seeded)
-        try:
-            yield _db
-        finally:
-            _db.session.remove()
-            _db.session = original
-            nested.rollback()
+    def test_seed_is_idempotent(self, seeded, demo_mode, db):
+        """Seeding again on top of the seeded demo (wkhtmltopdf for real, should it render) adds nothing."""
+        from portal.evaluation.models import CommitteeMember, ScoreSheet
+
+        created = seeded.info["created"]
+        assert len(created["users"]) == len(demo.ACCOUNTS)
+        counts = [
+            db.session.scalar(sa.select(sa.func.count()).select_from(m))
+            for m in (Call, Application, CommitteeMember, ScoreSheet, StatusChange)
+        ]
+        assert demo.seed()["users"] == []
+        assert counts == [
+            db.session.scalar(sa.select(sa.func.count()).select_from(m))
+            for m in (Call, Application, CommitteeMember, ScoreSheet, StatusChange)
+        ]
+        users = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+        assert users == len(demo.ACCOUNTS)
+        assert all(u.is_demo for u in db.session.scalars(sa.select(User)))
+        quotas = db.session.scalars(sa.select(Quota)).all()
+        assert len(quotas) == 43 and sum(q.quota for q in quotas) == 120
+        text = demo.describe(created)
+        assert "Demo-parole-2026" in text
+        assert "vertetajs3@ropazi.demo.jip.lv" in text and "sekretare@ropazi.demo.jip.lv" in text
 
     def test_demo_has_calls_in_every_stage(self, demo_mode, fast_pdf, db):
         statuses = sorted(db.session.scalars(sa.select(Call.status)))

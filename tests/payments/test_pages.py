@@ -21,15 +21,17 @@ from portal.payments import recoveries
 from portal.payments import services as payments
 from portal.payments.models import PaymentStatus, Recovery
 from tests import factories
-from tests.helpers import Page, browser_client, count_queries, csrf_token, log_in
+from tests.helpers import (
+    Page,
+    browser_client,
+    count_queries,
+    csrf_token,
+    log_in,
+    savepoint_db,
+    scene_connection,
+)
 
 LIST = "/payments/"
-
-
-@pytest.fixture()
-def signed(db):
-    contract, ev = factories.contract_in("signed")
-    return contract, ev, payments.payments_of(contract)
 
 
 def _flashes(client) -> list[str]:
@@ -39,27 +41,6 @@ def _flashes(client) -> list[str]:
 
 def _audit_count(action: str) -> int:
     return _db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == action))
-
-
-def test_the_list_shows_the_payments_totals_and_filters(client, login_as, signed):
-    contract, ev, planned = signed
-    payments.approve_payment(planned["advance"], actor=ev["coordinator"])
-    login_as(ev["coordinator"])
-    page = client.get(LIST)
-    assert page.status_code == 200
-    html = page.get_data(as_text=True)
-    assert contract.number in html and contract.application.organisation.name in html
-    row = Page(html).by_id(f"payment-{planned['advance'].id}")
-    assert "Advance" in row.text and "3,680.00" in row.text and "Approved" in row.text
-    assert "Approved" in Page(html).by_id("total-approved").text
-    assert "3,680.00" in Page(html).by_id("total-approved").text
-    assert "920.00" in Page(html).by_id("total-planned").text
-    only_final = Page(client.get(f"{LIST}?kind=final").get_data(as_text=True))
-    assert only_final.by_id(f"payment-{planned['final'].id}") is not None
-    assert only_final.by_id(f"payment-{planned['advance'].id}") is None
-    approved = Page(client.get(f"{LIST}?status=approved&call={ev['call'].id}").get_data(as_text=True))
-    assert approved.by_id(f"payment-{planned['advance'].id}") is not None
-    assert approved.by_id(f"payment-{planned['final'].id}") is None
 
 
 def test_the_list_takes_as_many_queries_for_four_contracts_as_for_one(client, login_as, db):
@@ -77,30 +58,6 @@ def test_the_list_takes_as_many_queries_for_four_contracts_as_for_one(client, lo
         html = client.get(LIST).get_data(as_text=True)
     assert all(c.number in html for c in others) and html.count('id="payment-') == 8
     assert len(four) == len(one)
-
-
-def test_a_double_approve_approves_once_and_says_so_calmly(client, login_as, signed):
-    contract, ev, planned = signed
-    login_as(ev["coordinator"])
-    token = csrf_token(client, LIST)
-    url = f"/payments/{planned['advance'].id}/approve"
-    first = client.post(url, data={"csrf_token": token}, headers={"Referer": f"https://localhost{LIST}"})
-    assert first.status_code == 302 and first.headers["Location"].endswith(LIST)
-    second = client.post(
-        url,
-        data={"csrf_token": token},
-        headers={"Referer": f"https://localhost{LIST}"},
-        follow_redirects=True,
-    )
-    assert second.status_code == 200
-    assert "This payment is already approved." in second.get_data(as_text=True)
-    _db.session.expire_all()
-    assert planned["advance"].status == PaymentStatus.APPROVED
-    assert _audit_count("payment.approve") == 1
-    # The final payment waits for the report: refused with the rule's message, not a 500.
-    refused = client.post(f"/payments/{planned['final'].id}/approve", data={"csrf_token": token})
-    assert refused.status_code == 302 and planned["final"].status == PaymentStatus.PLANNED
-    assert "The final payment is approved once the final report is approved." in _flashes(client)
 
 
 def test_marking_paid_shows_errors_by_the_fields_and_keeps_the_input(client, login_as, db):
@@ -134,25 +91,6 @@ def test_marking_paid_shows_errors_by_the_fields_and_keeps_the_input(client, log
     again = client.get(url)
     assert again.status_code == 302 and any("already recorded as paid" in m for m in _flashes(client))
     assert _audit_count("payment.mark_paid") == 1
-
-
-def test_reducing_the_final_payment_shows_errors_by_the_fields(client, login_as, signed):
-    contract, ev, planned = signed
-    final = planned["final"]
-    login_as(ev["coordinator"])
-    url = f"/payments/{final.id}/reduce"
-    token = csrf_token(client, url)
-    too_much = client.post(url, data={"csrf_token": token, "amount": "920,00", "reason": "Partly achieved"})
-    page = Page(too_much.get_data(as_text=True))
-    assert "must be less than the scheduled 920.00" in page.by_id("amount-error").text
-    assert "Partly achieved" in page.find("textarea", name="reason")[0].text
-    no_reason = Page(client.post(url, data={"csrf_token": token, "amount": "500"}).get_data(as_text=True))
-    assert no_reason.by_id("reason-error") is not None
-    done = client.post(url, data={"csrf_token": token, "amount": "500,50", "reason": "Partly achieved"})
-    assert done.status_code == 302
-    _db.session.expire_all()
-    assert final.amount == Decimal("500.50") and final.reduced_from == Decimal("920.00")
-    assert client.get(f"/payments/{planned['advance'].id}/reduce").status_code == 404  # not a final payment
 
 
 def test_claiming_recording_and_writing_off_recoveries_through_the_pages(client, login_as, db):
@@ -234,19 +172,121 @@ def test_only_the_municipalitys_coordinator_reaches_the_payment_pages(app, login
     assert _db.session.scalar(sa.select(sa.func.count(Recovery.id))) == 1
 
 
-def test_the_contract_partial_gives_buttons_to_the_coordinator_only(app, signed):
-    contract, ev, planned = signed
-    member = factories.applicant(contract.application.organisation)
-    for user, buttons in ((ev["coordinator"], True), (member, False)):
-        with app.test_request_context("/"):
-            login_user(user)
-            html = render_template(
-                "payments/_contract_payments.html", contract=contract, payments=planned, roles=set()
-            )
-        page = Page(html)
-        assert "3,680.00" in page.by_id("contract-payment-advance").text
-        assert "920.00" in page.by_id("contract-payment-final").text
-        approve = page.find("form", action=f"/payments/{planned['advance'].id}/approve")
-        reduce = page.find("a", href=f"/payments/{planned['final'].id}/reduce")
-        assert bool(approve) is buttons and bool(reduce) is buttons
-        assert not page.find("form", action=f"/payments/{planned['final'].id}/approve")
+def _signed():
+    contract, ev = factories.contract_in("signed")
+    return contract.id, ev["coordinator"].id, ev["call"].id
+
+
+@pytest.fixture(scope="class")
+def built(app):
+    """A signed contract built once per class that uses it, in an outer transaction rolled back at its end."""
+    with scene_connection(app, _signed) as scene:
+        yield scene
+
+
+class TestSignedContract:
+    """A signed contract (advance and final payment planned) built once for these tests, in an outer
+    transaction rolled back after the last of them; each test runs in a savepoint of its own rolled back
+    after it, so what one test approves or reduces no other test sees. A class, not the module: the other
+    tests build their own contracts on a fresh database and never wait on this connection's rows."""
+
+    @pytest.fixture()
+    def db(self, built):
+        """The signed contract, in a savepoint rolled back after the test (overrides conftest's `db`)."""
+        connection, _ids = built
+        with savepoint_db(connection) as database:
+            yield database
+
+    @pytest.fixture()
+    def signed(self, built, db):
+        """(contract, ev with its coordinator and call, the contract's planned payments)."""
+        from portal.accounts.models import User
+        from portal.calls.models import Call
+        from portal.contracts.models import Contract
+
+        contract_id, coordinator_id, call_id = built[1]
+        contract = db.session.get(Contract, contract_id)
+        ev = {"coordinator": db.session.get(User, coordinator_id), "call": db.session.get(Call, call_id)}
+        return contract, ev, payments.payments_of(contract)
+
+    def test_the_list_shows_the_payments_totals_and_filters(self, client, login_as, signed):
+        contract, ev, planned = signed
+        payments.approve_payment(planned["advance"], actor=ev["coordinator"])
+        login_as(ev["coordinator"])
+        page = client.get(LIST)
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert contract.number in html and contract.application.organisation.name in html
+        row = Page(html).by_id(f"payment-{planned['advance'].id}")
+        assert "Advance" in row.text and "3,680.00" in row.text and "Approved" in row.text
+        assert "Approved" in Page(html).by_id("total-approved").text
+        assert "3,680.00" in Page(html).by_id("total-approved").text
+        assert "920.00" in Page(html).by_id("total-planned").text
+        only_final = Page(client.get(f"{LIST}?kind=final").get_data(as_text=True))
+        assert only_final.by_id(f"payment-{planned['final'].id}") is not None
+        assert only_final.by_id(f"payment-{planned['advance'].id}") is None
+        approved = Page(client.get(f"{LIST}?status=approved&call={ev['call'].id}").get_data(as_text=True))
+        assert approved.by_id(f"payment-{planned['advance'].id}") is not None
+        assert approved.by_id(f"payment-{planned['final'].id}") is None
+
+    def test_a_double_approve_approves_once_and_says_so_calmly(self, client, login_as, signed):
+        contract, ev, planned = signed
+        login_as(ev["coordinator"])
+        token = csrf_token(client, LIST)
+        url = f"/payments/{planned['advance'].id}/approve"
+        first = client.post(url, data={"csrf_token": token}, headers={"Referer": f"https://localhost{LIST}"})
+        assert first.status_code == 302 and first.headers["Location"].endswith(LIST)
+        second = client.post(
+            url,
+            data={"csrf_token": token},
+            headers={"Referer": f"https://localhost{LIST}"},
+            follow_redirects=True,
+        )
+        assert second.status_code == 200
+        assert "This payment is already approved." in second.get_data(as_text=True)
+        _db.session.expire_all()
+        assert planned["advance"].status == PaymentStatus.APPROVED
+        assert _audit_count("payment.approve") == 1
+        # The final payment waits for the report: refused with the rule's message, not a 500.
+        refused = client.post(f"/payments/{planned['final'].id}/approve", data={"csrf_token": token})
+        assert refused.status_code == 302 and planned["final"].status == PaymentStatus.PLANNED
+        assert "The final payment is approved once the final report is approved." in _flashes(client)
+
+    def test_reducing_the_final_payment_shows_errors_by_the_fields(self, client, login_as, signed):
+        contract, ev, planned = signed
+        final = planned["final"]
+        login_as(ev["coordinator"])
+        url = f"/payments/{final.id}/reduce"
+        token = csrf_token(client, url)
+        too_much = client.post(
+            url, data={"csrf_token": token, "amount": "920,00", "reason": "Partly achieved"}
+        )
+        page = Page(too_much.get_data(as_text=True))
+        assert "must be less than the scheduled 920.00" in page.by_id("amount-error").text
+        assert "Partly achieved" in page.find("textarea", name="reason")[0].text
+        no_reason = Page(client.post(url, data={"csrf_token": token, "amount": "500"}).get_data(as_text=True))
+        assert no_reason.by_id("reason-error") is not None
+        done = client.post(url, data={"csrf_token": token, "amount": "500,50", "reason": "Partly achieved"})
+        assert done.status_code == 302
+        _db.session.expire_all()
+        assert final.amount == Decimal("500.50") and final.reduced_from == Decimal("920.00")
+        assert (
+            client.get(f"/payments/{planned['advance'].id}/reduce").status_code == 404
+        )  # not a final payment
+
+    def test_the_contract_partial_gives_buttons_to_the_coordinator_only(self, app, signed):
+        contract, ev, planned = signed
+        member = factories.applicant(contract.application.organisation)
+        for user, buttons in ((ev["coordinator"], True), (member, False)):
+            with app.test_request_context("/"):
+                login_user(user)
+                html = render_template(
+                    "payments/_contract_payments.html", contract=contract, payments=planned, roles=set()
+                )
+            page = Page(html)
+            assert "3,680.00" in page.by_id("contract-payment-advance").text
+            assert "920.00" in page.by_id("contract-payment-final").text
+            approve = page.find("form", action=f"/payments/{planned['advance'].id}/approve")
+            reduce = page.find("a", href=f"/payments/{planned['final'].id}/reduce")
+            assert bool(approve) is buttons and bool(reduce) is buttons
+            assert not page.find("form", action=f"/payments/{planned['final'].id}/approve")

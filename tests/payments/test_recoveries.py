@@ -19,15 +19,45 @@ from portal.extensions import db as _db
 from portal.payments import recoveries
 from portal.payments.models import Recovery
 from tests import factories
+from tests.helpers import savepoint_db, scene_connection
 
 PAID = Decimal("3680.00")  # the advance of a 4600.00 contract (80 %)
 
 
-@pytest.fixture()
-def paid(db):
-    """A contract whose advance (3680.00) is paid."""
+def _advance_paid():
     contract, ev = factories.contract_in("advance_paid")
-    return contract, ev
+    return contract.id, ev["coordinator"].id, [a.id for a in ev["applicants"]]
+
+
+@pytest.fixture(scope="module")
+def built(app):
+    """A contract whose advance (3680.00) is paid, built once for the module in an outer transaction
+    rolled back after its last test (every test of the module runs on this connection)."""
+    with scene_connection(app, _advance_paid) as scene:
+        yield scene
+
+
+@pytest.fixture()
+def db(built):
+    """The built contract, in a savepoint rolled back after the test (overrides conftest's `db`): the
+    claims, recoveries and mails of one test are gone before the next."""
+    connection, _ids = built
+    with savepoint_db(connection) as database:
+        yield database
+
+
+@pytest.fixture()
+def paid(built, db):
+    """A contract whose advance (3680.00) is paid, and the `ev` of its call (coordinator, applicants)."""
+    from portal.accounts.models import User
+    from portal.contracts.models import Contract
+
+    contract_id, coordinator_id, applicant_ids = built[1]
+    ev = {
+        "coordinator": db.session.get(User, coordinator_id),
+        "applicants": [db.session.get(User, i) for i in applicant_ids],
+    }
+    return db.session.get(Contract, contract_id), ev
 
 
 def _events(action: str) -> list[AuditEvent]:

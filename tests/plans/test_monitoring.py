@@ -29,13 +29,20 @@ from tests.factories import (
     project_in_progress,
     submitted_report,
 )
-from tests.helpers import Page, browser_client, count_queries, csrf_token, log_in
+from tests.helpers import (
+    Page,
+    browser_client,
+    count_queries,
+    csrf_token,
+    log_in,
+    savepoint_db,
+    scene_connection,
+)
 
 YEAR = 2026  # the factories' projects start on 1 March 2026
 
 
-@pytest.fixture()
-def scene(db):
+def _build_scene() -> dict:
     """Aizkraukle's plan; activity 1.1 (target 100) served by a running project (advance paid) and by
     one with an approved report (30 reached, 6 at risk, 40 hours); a third project serves no activity."""
     muni = municipality()
@@ -47,8 +54,8 @@ def scene(db):
     unlinked, _ev = project_in_progress()
     for contract in (running, done):
         contract.application.plan_activity_id = activity.id
-    db.session.flush()
-    return {
+    _db.session.flush()
+    scene = {
         "muni": muni,
         "plan": plan,
         "activity": activity,
@@ -58,6 +65,30 @@ def scene(db):
         "coordinator": ev_running["coordinator"],
         "representative": ev_running["applicants"][0],
     }
+    return {key: (type(obj), obj.id) for key, obj in scene.items()}
+
+
+@pytest.fixture(scope="module")
+def built(app):
+    """The scene built once for the module, in an outer transaction rolled back after its last test (every
+    test of the module uses it, so no other test waits on this connection's uncommitted rows)."""
+    with scene_connection(app, _build_scene) as scene:
+        yield scene
+
+
+@pytest.fixture()
+def db(built):
+    """The built scene, in a savepoint rolled back after the test (overrides conftest's `db`): what one
+    test writes (notes, reports, dates) no other test sees."""
+    connection, _ids = built
+    with savepoint_db(connection) as database:
+        yield database
+
+
+@pytest.fixture()
+def scene(built, db):
+    """The scene's objects, loaded in this test's session."""
+    return {key: db.session.get(model, id_) for key, (model, id_) in built[1].items()}
 
 
 def _row(table, activity_id):
