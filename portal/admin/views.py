@@ -35,6 +35,7 @@ from portal.admin.forms import (
     TerminateSessionsForm,
     UserSearchForm,
 )
+from portal.core.access import require
 from portal.core.audit import AuditEvent
 from portal.core.enums import Role
 from portal.core.mail import DEAD, QUEUED, SENT, OutboxMessage
@@ -56,8 +57,7 @@ def _page_arg() -> int:
 def _audit_filters(formdata) -> tuple[AuditFilterForm, queries.AuditFilters, set[int] | None]:
     """Build the filter form for the user's scope and return the filters of the fields that are valid."""
     scope = permissions.audit_scope(current_user)
-    if scope is not None and not scope:
-        abort(404)
+    require(scope is None or bool(scope), area="admin")
     form = AuditFilterForm(formdata=formdata)
     form.set_choices(
         queries.distinct_values(AuditEvent.action, scope),
@@ -178,8 +178,7 @@ def export_audit_log():
 @bp.get("/outbox")
 @login_required
 def outbox():
-    if not permissions.can_manage_outbox(current_user):
-        abort(404)
+    require(permissions.can_manage_outbox(current_user), area="admin")
     return render_template(
         "admin/outbox.html",
         counts=queries.outbox_counts(),
@@ -193,8 +192,7 @@ def outbox():
 @bp.post("/outbox/<int:message_id>/retry")
 @login_required
 def retry_message(message_id: int):
-    if not permissions.can_manage_outbox(current_user):
-        abort(404)
+    require(permissions.can_manage_outbox(current_user), area="admin")
     message = db.session.get(OutboxMessage, message_id) or abort(404)
     form = ActionForm()
     if not form.validate_on_submit():
@@ -212,8 +210,7 @@ def retry_message(message_id: int):
 
 
 def _require_user_admin() -> None:
-    if not permissions.can_manage_users(current_user):
-        abort(404)
+    require(permissions.can_manage_users(current_user), area="admin")
 
 
 @bp.get("/users")
@@ -299,9 +296,8 @@ def grant_user_role(user_id: int):
 @login_required
 def revoke_user_membership(user_id: int, membership_id: int):
     user = _load_user(user_id)
-    membership = db.session.get(Membership, membership_id)
-    if membership is None or membership.user_id != user.id:
-        abort(404)
+    membership = db.session.get(Membership, membership_id) or abort(404)
+    require(membership.user_id == user.id, area="admin")
     form = ReasonForm(prefix=f"revoke-{membership.id}")
     if not form.validate_on_submit():
         return _render_user(user, status=422, revoke_forms={membership.id: form})

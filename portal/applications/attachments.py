@@ -27,6 +27,7 @@ from portal.applications.models import Application, Attachment
 from portal.applications.workflow import ApplicationStatus
 from portal.calls.permissions import can_see_applications
 from portal.core import audit, storage, uploads
+from portal.core.access import require
 from portal.core.enums import Role
 from portal.core.workflow import TransitionDenied, WorkflowError
 from portal.extensions import db
@@ -244,8 +245,9 @@ def _load(application_id: int, attachment_id: int | None = None):
     if attachment_id is None:
         return application, None
     attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.application_id != application.id:
+    if attachment is None:
         abort(404)
+    require(attachment.application_id == application.id, area="attachments")
     return application, attachment
 
 
@@ -275,8 +277,7 @@ def _refuse(application: Application, message: str, field: str, target: str | No
 @login_required
 def upload(application_id: int):
     application, _none = _load(application_id)
-    if not _is_member(current_user, application):
-        abort(404)
+    require(_is_member(current_user, application), area="attachments")
     form = attachment_form(application)
     target = form.next.data
     if not form.validate_on_submit():
@@ -302,8 +303,7 @@ def upload(application_id: int):
 @login_required
 def delete(application_id: int, attachment_id: int):
     application, attachment = _load(application_id, attachment_id)
-    if not _is_member(current_user, application):
-        abort(404)
+    require(_is_member(current_user, application), area="attachments")
     form = RemoveAttachmentForm()
     if not form.validate_on_submit():
         abort(400)
@@ -323,8 +323,8 @@ def delete(application_id: int, attachment_id: int):
 @login_required
 def download(application_id: int, attachment_id: int):
     application, attachment = _load(application_id, attachment_id)
-    if not can_download_attachment(current_user, application):
-        abort(404)  # not the user's, or sealed until the call closes: the same answer
+    # Not the user's, or sealed until the call closes: the same answer.
+    require(can_download_attachment(current_user, application), area="attachments")
     stored, data = open_attachment(application, attachment, current_user)
     db.session.commit()
     # Even if a browser renders the file, it runs in a sandbox without scripts, plugins or the origin.

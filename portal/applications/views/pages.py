@@ -42,6 +42,7 @@ from portal.applications.workflow import WORKFLOW, ApplicationStatus
 from portal.calls import permissions as call_permissions
 from portal.calls.models import Call
 from portal.core import audit, uploads
+from portal.core.access import get_or_404
 from portal.core.timeutil import utcnow
 from portal.core.workflow import WorkflowError, history
 from portal.evaluation.services.decisions import max_score
@@ -237,9 +238,7 @@ def mine():
 @login_required
 def list_for_call(call_id: int):
     """The submitted applications of a call, for its municipality's coordinators and national admins."""
-    call = db.session.get(Call, call_id)
-    if call is None or not permissions.can_list_applications(current_user, call):
-        abort(404)
+    call = get_or_404(Call, call_id, permissions.can_list_applications, area="applications")
     submitted = sa.and_(Application.call_id == call.id, Application.submitted_at.is_not(None))
     if not call_permissions.can_see_applications(current_user, call):
         count = db.session.scalar(sa.select(sa.func.count()).select_from(Application).where(submitted))
