@@ -13,6 +13,7 @@ STAMP := $(VENV)/.stamp
 DEV := PORTAL_ENV=development
 HOST ?= 127.0.0.1
 PORT ?= 5000
+BENCH_ARGS ?=
 
 .PHONY: help setup system-packages venv translations run test lint bench clean
 
@@ -22,7 +23,8 @@ help:
 	@echo "            (TEST_ARGS=\"--only sqlite,postgres -x -k login\" narrows it)"
 	@echo "make setup  install missing system packages, the virtualenv and compiled translations"
 	@echo "make lint   ruff check"
-	@echo "make bench  page timings (bench/)"
+	@echo "make bench  load benchmark: gunicorn + PostgreSQL + national dataset, pages, PDFs, deadline day"
+	@echo "            (BENCH_ARGS=\"--scale 1 --duration 10 --deadline-minutes 2\" for a quicker run)"
 	@echo "make clean  remove the virtualenv, caches and compiled translations"
 
 setup: system-packages venv translations
@@ -55,8 +57,11 @@ test: setup
 lint: venv
 	$(BIN)/ruff check .
 
+# BENCH_ARGS passes on to bench/run.py, e.g. make bench BENCH_ARGS="--scale 1 --deadline-minutes 2"
 bench: setup
-	$(BIN)/python bench/pages.py
+	@$(BIN)/python -c "import locust" >/dev/null 2>&1 || \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	scripts/with-postgres $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis bench/results
