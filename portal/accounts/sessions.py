@@ -14,6 +14,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import Flask, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import User, UserSession
 from portal.core.timeutil import utcnow
@@ -84,12 +85,30 @@ def expires_at(row: UserSession, user: User):
     return min(row.last_seen_at + idle_timeout(user), absolute)
 
 
+def _session_and_user() -> tuple[UserSession | None, User | None]:
+    """This browser's session row and its user with the user's roles, in one statement (every request
+    needs all three: the idle timeout depends on the roles)."""
+    token = session.get(SESSION_KEY)
+    if not token:
+        return None, None
+    found = (
+        db.session.execute(
+            sa.select(UserSession, User)
+            .outerjoin(User, User.id == UserSession.user_id)
+            .options(joinedload(User.memberships))
+            .where(UserSession.token_hash == _hash(token))
+        )
+        .unique()
+        .first()
+    )
+    return (found[0], found[1]) if found is not None else (None, None)
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    row = current_session_row()
+    row, user = _session_and_user()
     if row is None or str(row.user_id) != str(user_id):
         return None
-    user = db.session.get(User, row.user_id)
     if user is None or user.is_disabled:
         db.session.delete(row)
         db.session.commit()

@@ -8,6 +8,7 @@ logged-in user are never stored by the browser or a proxy (`Cache-Control: no-st
 
 import logging
 
+import sqlalchemy as sa
 from flask import Flask, request
 from flask_login import current_user
 
@@ -46,7 +47,13 @@ def allow_framing() -> None:
 def _is_authenticated() -> bool:
     """Say whether the response is for a logged-in user; if that cannot be known, assume it is."""
     try:
-        return bool(current_user and current_user.is_authenticated)
+        user = current_user._get_current_object()
+        state = sa.inspect(user, raiseerr=False)
+        if state is not None and "is_disabled" in state.unloaded:
+            # Expired by the view's commit: the session loader accepted this user (active) for this
+            # request, and the page was made for them, so it must not be stored; no need to reload.
+            return True
+        return bool(user and user.is_authenticated)
     except Exception:  # e.g. the database is down while an error page is being sent
         log.warning("could not tell whether the user is logged in; sending no-store", exc_info=True)
         return True

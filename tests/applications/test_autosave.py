@@ -13,7 +13,7 @@ from portal.applications.workflow import ApplicationStatus
 from portal.core.timeutil import utcnow
 from tests.applications.support import STEP_DATA, lock_version, page_tokens, reload
 from tests.factories import draft_application
-from tests.helpers import browser_client, log_in
+from tests.helpers import browser_client, count_queries, log_in
 
 JSON = {"Accept": "application/json"}
 
@@ -256,3 +256,20 @@ def test_a_save_that_loses_the_race_in_the_database_is_a_conflict(client, editin
     assert raced, "the database's version check (StaleDataError) caught it"
     assert response.get_json()["conflict"] == {"title": "Cits"}
     assert reload(application).title == "Cits"
+
+
+def test_an_autosave_costs_few_sql_statements(client, editing, db):
+    """The autosave runs every few seconds in every open form: it reads the session, the user with
+    their roles and the draft once, writes once, and reloads nothing after the commit."""
+    application, csrf = editing
+    version = lock_version(application.id)
+    db.session.expunge_all()  # as in production: the request starts with an empty session
+    with count_queries(db.engine) as statements:
+        response = autosave(client, application, csrf, {"title": "Skaitīts"}, version=version)
+    assert response.status_code == 200 and response.get_json()["lock_version"] == version + 1
+    # The session row with the user and their roles (one statement), the draft, its activities, its
+    # budget lines, the UPDATE and the test's savepoint release: was 11 (roles loaded lazily, the draft
+    # and the user reloaded after the commit).
+    assert len(statements) <= 6, statements
+    kinds = [statement.split(None, 1)[0].upper() for statement in statements]
+    assert "SELECT" not in kinds[kinds.index("UPDATE") :], statements  # nothing reloaded after the write
