@@ -41,6 +41,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "Europe/Riga")
     i18n.init_app(app)
 
+    from portal.core import pagecache
+
+    pagecache.init_app(app)  # after CSRFProtect: its template csrf_token() is wrapped
+
     from portal.accounts import sessions
 
     login_manager.init_app(app)

@@ -44,6 +44,9 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'portal.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Anonymous public pages are kept this many seconds at most (portal/core/pagecache.py: they are
+    # re-rendered at once when public data changes; the limit bounds clock-derived text). 0: off.
+    PUBLIC_PAGE_TTL = int(os.environ.get("PUBLIC_PAGE_TTL", "10"))
     # argon2id parameters for new hashes; empty: argon2-cffi's RFC 9106 defaults (m=64 MiB, t=3, p=4).
     PASSWORD_HASH_PARAMS: dict[str, int] = {}
 

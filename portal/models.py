@@ -12,6 +12,7 @@ from portal.calls.models import Call, CallCriterion
 from portal.contracts.models import Amendment, Contract, ContractCounter, ContractTemplate
 from portal.core.audit import AuditEvent
 from portal.core.mail import OutboxMessage
+from portal.core.pagecache import PublicDataVersion
 from portal.core.storage import StoredFile
 from portal.core.workflow import StatusChange
 from portal.evaluation.models import (
@@ -83,6 +84,7 @@ __all__ = [
     "OutboxMessage",
     "Programme",
     "ProgrammeText",
+    "PublicDataVersion",
     "PupilCount",
     "Quota",
     "QuotaSnapshot",

@@ -58,6 +58,15 @@ def _no_real_mail(app):
     app.config["MAIL_SUPPRESS_SEND"] = True
 
 
+@pytest.fixture(autouse=True)
+def _cold_page_cache():
+    """Each test starts with no cached public page, as a fresh worker would. (A test's data is rolled back,
+    so an old page could otherwise match a version value that the rollback restored.)"""
+    from portal.core import pagecache
+
+    pagecache.store.clear()
+
+
 @pytest.fixture()
 def outbox(app):
     """Messages Flask-Mail would have sent during the test."""

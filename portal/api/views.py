@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from portal.api import bp, openapi, params, serializers
 from portal.calls.models import Call
+from portal.core.pagecache import public_page
 from portal.public import data
 
 CACHE_CONTROL = "public, max-age=300"
@@ -135,6 +136,7 @@ def _published_results(call_id: int):
 
 
 @bp.get("/calls")
+@public_page
 def calls():
     pagination = params.pagination()
     filters = params.filters(year=True)
@@ -180,6 +182,7 @@ def _project_items(rows: list[dict]) -> list[dict]:
 
 
 @bp.get("/projects")
+@public_page
 def projects():
     pagination = params.pagination()
     filters = params.filters(status=True, year=True)

@@ -34,6 +34,7 @@ from portal.core.access import get_or_404, require
 from portal.core.enums import LegalForm
 from portal.core.forms import committed
 from portal.core.i18n import current_language
+from portal.core.pagecache import public_page
 from portal.core.pdf import PdfError
 from portal.core.timeutil import to_riga, utcnow
 from portal.core.workflow import WorkflowError
@@ -105,6 +106,7 @@ def _regulations_name(call: Call) -> str:
 
 
 @bp.get("/")
+@public_page
 def list_calls():
     _close_due()
     municipalities, programmes = queries.filter_choices()

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from flask import abort, render_template
 
+from portal.core.pagecache import public_page
 from portal.public import data, filtering
 from portal.public.views import bp
 
 
 @bp.get("/projects/")
+@public_page
 def list_projects():
     choices = filtering.filter_choices()
     filters = filtering.read_filters(choices, status=True)

@@ -15,6 +15,7 @@ from flask_babel import force_locale
 
 from portal.calls.models import Call
 from portal.core.i18n import current_language
+from portal.core.pagecache import public_page
 from portal.core.security import allow_framing
 from portal.core.timeutil import utcnow
 from portal.extensions import db
@@ -47,6 +48,7 @@ def _results_or_404(call_id: int) -> data.CallResults:
 
 
 @bp.get("/results/")
+@public_page
 def list_results():
     choices = filtering.filter_choices()
     filters = filtering.read_filters(choices, year=True)
@@ -67,6 +69,7 @@ def list_results():
 
 
 @bp.get("/results/<int:call_id>")
+@public_page
 def show_results(call_id: int):
     results = _results_or_404(call_id)
     lang = current_language()

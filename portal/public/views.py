@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError, RequestRedirect
 
 from portal.core.i18n import set_lang_cookie
+from portal.core.pagecache import public_page
 from portal.extensions import db
 
 bp = Blueprint("public", __name__)
@@ -82,6 +83,7 @@ def safe_next(target: str | None, fallback: str = "/") -> str:
 
 
 @bp.get("/")
+@public_page
 def index():
     return render_template("public/index.html", rules=_home_rules())
 
