@@ -192,16 +192,22 @@ def in_process(args, database_url: str, manifest: dict, secret_key: str) -> dict
             clients[persona] = client
         return clients[persona]
 
-    say("SQL queries per page (in-process, one warm request each)")
+    from portal.core import pagecache
+
+    say("SQL queries per page (in-process, one warm request each; the render, not the public page cache)")
     for label, path in manifest["pages"].items():
         client = client_for(manifest.get("page_users", {}).get(label))
         client.get(path)  # cold: caches, first-use queries
+        pagecache.store.clear()
         counter["n"] = 0
         started = time.perf_counter()
         response = client.get(path)
         elapsed = (time.perf_counter() - started) * 1000
+        counter["n"], rendered = 0, counter["n"]
+        client.get(path)  # an anonymous page now comes from the public page cache
         out["queries"][label] = {
-            "queries": counter["n"],
+            "queries": rendered,
+            "cached_queries": counter["n"],
             "status": response.status_code,
             "ms": round(elapsed, 1),
         }
@@ -581,12 +587,18 @@ def report(results: dict) -> str:
             ),
         ]
     queries = results.get("in_process", {}).get("queries", {})
-    if queries and not load:
+    if queries:
         parts += [
             "",
+            "SQL statements per request, in-process: rendering the page, and serving it again (anonymous "
+            "pages then come from the public page cache: the version check).",
+            "",
             md_table(
-                ["page", "SQL queries", "status", "ms (in-process)"],
-                [[k, v["queries"], v["status"], v["ms"]] for k, v in queries.items()],
+                ["page", "SQL (render)", "SQL (again)", "status", "ms (in-process render)"],
+                [
+                    [k, v["queries"], v.get("cached_queries", "–"), v["status"], v["ms"]]
+                    for k, v in queries.items()
+                ],
             ),
         ]
     other = []

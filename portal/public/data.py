@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.applications.models import Application
 from portal.applications.workflow import FUNDED_STATUSES, RECEIVED_EXCLUDED, ApplicationStatus
@@ -61,21 +61,27 @@ class Filters:
     year: int | None = None  # the year of the decision
 
 
-def _published_calls_query(filters: Filters):
-    query = (
-        sa.select(Call)
-        .join(Municipality, Call.municipality_id == Municipality.id)
-        .join(Programme, Call.programme_id == Programme.id)
-        .join(Round, Call.round_id == Round.id)
-        .join(Decision, Decision.call_id == Call.id)
-        .where(Call.status.in_(PUBLISHED))
-    )
-    if filters.municipality:
-        query = query.where(Municipality.code == filters.municipality)
+def _published_calls_query(filters: Filters, *, municipality: bool = False):
+    """Calls with published results and a decision, filtered. Municipality, Programme and Round are not
+    joined (the filters read them in subqueries), only the municipality when the caller asks
+    (`municipality=True`, to read it with contains_eager): every call has all three, so the rows are the
+    same, and at national scale PostgreSQL spent ~5 times longer planning a nine-table join than running
+    it (issue 9)."""
+    query = sa.select(Call).join(Decision, Decision.call_id == Call.id).where(Call.status.in_(PUBLISHED))
+    if municipality:
+        query = query.join(Municipality, Call.municipality_id == Municipality.id)
+    if filters.municipality:  # codes are unique: a subquery run once, not one more table to plan
+        query = query.where(
+            Call.municipality_id
+            == sa.select(Municipality.id).where(Municipality.code == filters.municipality).scalar_subquery()
+        )
     if filters.programme:
-        query = query.where(Programme.code == filters.programme)
+        query = query.where(
+            Call.programme_id
+            == sa.select(Programme.id).where(Programme.code == filters.programme).scalar_subquery()
+        )
     if filters.round:
-        query = query.where(Round.number == filters.round)
+        query = query.where(Call.round_id.in_(sa.select(Round.id).where(Round.number == filters.round)))
     if filters.year:
         query = query.where(
             Decision.decided_on >= date(filters.year, 1, 1), Decision.decided_on <= date(filters.year, 12, 31)
@@ -86,11 +92,19 @@ def _published_calls_query(filters: Filters):
 def published_calls(
     filters: Filters = Filters(), *, offset: int = 0, limit: int = 50
 ) -> tuple[list[Call], int]:
-    """Return a page of calls whose results are published (newest decision first) and their total count."""
-    query = _published_calls_query(filters)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    """Return a page of calls whose results are published (newest decision first) and their total count.
+    The count joins only what the filters need; the page joins each call's municipality, programme and
+    round once and reads them from those joins (contains_eager: no second join of the same table)."""
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(_published_calls_query(filters).subquery())
+    )
     calls = db.session.scalars(
-        query.options(joinedload(Call.municipality), joinedload(Call.programme), joinedload(Call.round))
+        _published_calls_query(filters, municipality=True)
+        .join(Programme, Call.programme_id == Programme.id)
+        .join(Round, Call.round_id == Round.id)
+        .options(
+            contains_eager(Call.municipality), contains_eager(Call.programme), contains_eager(Call.round)
+        )
         .order_by(Decision.decided_on.desc(), Call.id.desc())
         .offset(offset)
         .limit(limit)
@@ -243,9 +257,9 @@ def published_call(call_id: int) -> Call | None:
 # --- the register of funded projects ----------------------------------------------------------------
 
 
-def _funded_query(filters: Filters):
+def _funded_query(filters: Filters, *, municipality: bool = False):
     query = (
-        _published_calls_query(filters)
+        _published_calls_query(filters, municipality=municipality)
         .with_only_columns(Application, Call)
         .join(Application, Application.call_id == Call.id)
         .where(Application.status.in_(FUNDED))
@@ -258,13 +272,14 @@ def _funded_query(filters: Filters):
 def funded_projects(
     filters: Filters = Filters(), *, offset: int = 0, limit: int = 50
 ) -> tuple[list[dict], int]:
-    """Return a page of funded projects of published calls (newest decision first) and the total count."""
-    query = _funded_query(filters)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    """Return a page of funded projects of published calls (newest decision first) and the total count.
+    The count joins only what the filters need; the page reads the municipality it joins (contains_eager)."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(_funded_query(filters).subquery()))
     rows = db.session.execute(
-        query.add_columns(EvaluationResult)
+        _funded_query(filters, municipality=True)
+        .add_columns(EvaluationResult)
         .outerjoin(EvaluationResult, EvaluationResult.application_id == Application.id)
-        .options(joinedload(Application.organisation), joinedload(Call.municipality))
+        .options(joinedload(Application.organisation), contains_eager(Call.municipality))
         .order_by(Decision.decided_on.desc(), Application.id)
         .offset(offset)
         .limit(limit)
