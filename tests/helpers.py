@@ -314,6 +314,33 @@ def bound_session(connection):
     )
 
 
+def run_in_threads(
+    target, count: int, *, pool_size: int, timeout: float = 120, pool_timeout: float = 30
+) -> None:
+    """Run target(0) … target(count - 1) in threads at once (concurrency tests on PostgreSQL). The app's
+    pool holds fewer connections than there are threads, so the threads get an engine of their own
+    (`pool_size` connections; a thread without one waits up to `pool_timeout` seconds) while every app
+    context still gets its own session and transaction."""
+    import threading
+
+    import sqlalchemy as sa
+
+    from portal.extensions import db as _db
+
+    engine = sa.create_engine(_db.engine.url, pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout)
+    original = _db.session
+    _db.session = _db._make_scoped_session({"bind": engine, "class_": connection_bound_session_class()})
+    try:
+        threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=timeout)
+    finally:
+        _db.session = original
+        engine.dispose()
+
+
 @contextmanager
 def scene_connection(app, build):
     """Build a scene once (for a module- or class-scoped fixture) on a connection of its own, inside an

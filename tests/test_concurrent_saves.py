@@ -28,7 +28,7 @@ from portal.extensions import db as _db
 from portal.reports.models import FinalReport
 from portal.reports.services import form as reports
 from tests import factories
-from tests.helpers import browser_client, connection_bound_session_class, csrf_token
+from tests.helpers import browser_client, csrf_token, run_in_threads
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
@@ -126,23 +126,9 @@ def _race(app, user_id: int, token_of, post) -> tuple[list[tuple[int, int, dict]
             errors.append(exc)
             barrier.abort()
 
-    # The app's pool holds fewer connections than there are threads: give the threads an engine of their
-    # own, one connection each as far as the server allows (the throwaway cluster of scripts/with-postgres
-    # takes 50 clients in all; a thread without a connection waits for one, and then finds it has lost).
-    engine = sa.create_engine(
-        _db.engine.url, pool_size=min(SAVERS, _free_connections()), max_overflow=0, pool_timeout=120
-    )
-    original = _db.session
-    _db.session = _db._make_scoped_session({"bind": engine, "class_": connection_bound_session_class()})
-    try:
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(SAVERS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=180)
-    finally:
-        _db.session = original
-        engine.dispose()
+    # One connection per thread as far as the server allows (the throwaway cluster of scripts/with-postgres
+    # takes 100 clients in all); a thread without a connection waits for one, and then finds it has lost.
+    run_in_threads(run, SAVERS, pool_size=min(SAVERS, _free_connections()), timeout=180, pool_timeout=120)
     return results, errors
 
 

@@ -25,7 +25,7 @@ from portal.extensions import db as _db
 from portal.payments import services as payments
 from portal.payments.models import Payment, PaymentKind, PaymentStatus
 from tests import factories
-from tests.helpers import connection_bound_session_class
+from tests.helpers import run_in_threads
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
@@ -94,20 +94,7 @@ def _race(app, work) -> tuple[list[str], list[BaseException]]:
         except BaseException as exc:  # reported in the main thread
             errors.append(exc)
 
-    # The app's pool holds fewer connections than there are threads: give the threads an engine of their
-    # own, one connection each (every app context still gets its own session and transaction).
-    engine = sa.create_engine(_db.engine.url, pool_size=THREADS + 1, max_overflow=0)
-    original = _db.session
-    _db.session = _db._make_scoped_session({"bind": engine, "class_": connection_bound_session_class()})
-    try:
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-    finally:
-        _db.session = original
-        engine.dispose()
+    run_in_threads(run, THREADS, pool_size=THREADS + 1)
     return outcomes, errors
 
 
