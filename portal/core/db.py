@@ -1,5 +1,6 @@
 """Column types and mixins shared by every domain."""
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -67,3 +68,23 @@ def _sqlite_connect(dbapi_connection, connection_record):
 def _sqlite_begin(conn):
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def keeping_loaded():
+    """Commits inside the block do not expire what the session holds.
+
+    For a request that only adds or sets rows it then answers from (an audit record of a read, an
+    autosave whose answer needs only what it has just set in Python) and goes on to use what it loaded:
+    expiring on commit would reload every object it touches next, one SELECT each. Commits elsewhere
+    expire as usual, and a rollback still expires everything.
+    """
+    from portal.extensions import db
+
+    session = db.session()
+    previous = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = previous

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -51,6 +50,7 @@ from portal.applications.views import (
     clarification_of,
 )
 from portal.applications.workflow import ApplicationStatus
+from portal.core.db import keeping_loaded
 from portal.core.enums import Role
 from portal.core.i18n import current_language
 from portal.core.pdf import PdfError
@@ -244,24 +244,6 @@ def _formdata_from_json(values: dict) -> MultiDict:
     return formdata
 
 
-@contextmanager
-def _no_reload_after_commit():
-    """Keep what the session holds over the commit instead of expiring it.
-
-    The autosave's answer needs only what it has just written (the draft's new lock version and
-    `updated_at`, both set in Python by save_draft, no database defaults) and the user the session
-    loader checked at the start of this request; expiring them would reload the draft and the user
-    with two SELECTs on every autosave. A conflict still rolls back, which expires everything as before.
-    """
-    session = db.session()
-    previous = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        yield
-    finally:
-        session.expire_on_commit = previous
-
-
 def _saved_body(application: Application) -> dict:
     saved_at = application.updated_at
     body = {
@@ -303,7 +285,9 @@ def autosave(application_id: int):
     current = form_values(application)
     values, errors = form.draft_values(current, present=set(formdata.keys()))
     _merge(values, current)
-    with _no_reload_after_commit():
+    # The answer needs only what save_draft has just set (lock version, updated_at: no database
+    # defaults) and the user checked at the start of the request: no reload after the commit.
+    with keeping_loaded():
         conflict = _save(application, values, version)
     if conflict is not None:
         return (

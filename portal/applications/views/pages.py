@@ -43,6 +43,7 @@ from portal.calls import permissions as call_permissions
 from portal.calls.models import Call
 from portal.core import audit, uploads
 from portal.core.access import get_or_404
+from portal.core.db import keeping_loaded
 from portal.core.timeutil import utcnow
 from portal.core.workflow import WorkflowError, history
 from portal.evaluation.services.decisions import max_score
@@ -60,7 +61,8 @@ def show(application_id: int):
     version = application.latest_version
     if not member:
         record_staff_read(application, actor=current_user)
-        db.session.commit()
+        with keeping_loaded():  # the read's audit row changes nothing the page shows: no reloads
+            db.session.commit()
     values = (
         frozen_values(version.data) if version is not None else (form_values(application) if member else None)
     )

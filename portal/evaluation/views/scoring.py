@@ -28,6 +28,7 @@ from portal.calls.permissions import can_manage_call
 from portal.calls.workflow import CallStatus
 from portal.core import uploads
 from portal.core.access import get_or_404
+from portal.core.db import keeping_loaded
 from portal.core.forms import attach_error, committed
 from portal.core.i18n import current_language
 from portal.core.timeutil import to_riga
@@ -183,7 +184,8 @@ def score_application(application_id: int):
         _set_version(form, _stored_version(application))
         return _render_sheet(application, form, status=409)
     record_staff_read(application, actor=current_user)  # every staff read is audited (QUALITY F5)
-    db.session.commit()
+    with keeping_loaded():  # the read's audit row changes nothing the page shows: no reloads
+        db.session.commit()
     sheet = queries.sheet(_member(application).id, application.id)
     form = score_sheet_form(criteria, locale, sheet=sheet, formdata=None)
     return _render_sheet(application, form)
