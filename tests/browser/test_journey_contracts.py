@@ -73,6 +73,7 @@ def _seed(live_server, language: str) -> Seed:
     from flask_babel import force_locale
 
     from portal.contracts.models import ContractStatus
+    from portal.core.i18n import money
     from portal.extensions import db
     from portal.payments.models import PaymentStatus
     from tests import factories
@@ -99,7 +100,7 @@ def _seed(live_server, language: str) -> Seed:
         with app.test_request_context(), force_locale(language):
             labels = {s.value: str(s.label) for s in ContractStatus}
             labels.update({f"payment_{s.value}": str(s.label) for s in PaymentStatus})
-            formatted = _plain(app.jinja_env.filters["money"](advance))
+            formatted = _plain(money(advance))
         seed = Seed(
             call_id=call.id,
             call_title=call.title,

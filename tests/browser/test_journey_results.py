@@ -74,7 +74,9 @@ def _published_and_hidden(live_server, language: str) -> Expected:
         for application in published.funded:
             assert application.participants_total == 40 and application.participants_risk == 4
         with app.test_request_context(), force_locale(language):
-            fmt = app.jinja_env.filters
+            from portal.core import i18n
+
+            fmt = {"money": i18n.money, "number": i18n.number, "date": i18n.local_date}
 
             def row(application) -> dict:
                 result = queries.result_for(application.id)
