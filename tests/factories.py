@@ -489,6 +489,23 @@ def score(member, application, values, *, submit: bool = True, comment: str = "P
     return sheet
 
 
+def failed_check(muni=None) -> dict:
+    """A closed call with one submitted application whose administrative check failed on "complete"
+    (the budget attachment is missing): {"call", "application", "applicant", "coordinator"}."""
+    from portal.evaluation.services import checks
+
+    muni = muni or municipality()
+    call = open_call(muni)
+    application, user = submitted_application(call)
+    close_call(call)
+    coord = coordinator(muni)
+    answers = {c.id: (True, None) for c in checks.check_criteria(call)}
+    failed = next(c for c in checks.check_criteria(call) if c.code == "complete")
+    answers[failed.id] = (False, "Trūkst budžeta pielikuma")
+    checks.record_check(application, answers, actor=coord)
+    return {"call": call, "application": application, "applicant": user, "coordinator": coord}
+
+
 def decided_call(applications: int = 2, *, funded: int = 1, scores=(3, 2)):
     """Return evaluation_call(...) after scoring (`scores`: every member's score per application, in
     order), consolidation and the council's decision as proposed: the best `funded` are funded."""

@@ -23,10 +23,10 @@ from portal.extensions import db as _db
 from tests import authz
 from tests.helpers import (
     browser_client,
-    connection_bound_session_class,
     csrf_token,
     fresh_g_per_request,
     log_in,
+    scene_connection,
 )
 
 # URL parameter -> the scene's object kind (tests/authz.py); other parameters get FIXED values.
@@ -208,33 +208,11 @@ VARIANT_MUNICIPALITY = {"own": "A", "other": "A", "foreign": "B"}
 UNCHANGING_TABLES_EXCLUDED = ("user_sessions", "login_attempts")
 
 
-def _bound_session(connection):
-    return _db._make_scoped_session(
-        {
-            "bind": connection,
-            "join_transaction_mode": "create_savepoint",
-            "class_": connection_bound_session_class(),
-        }
-    )
-
-
 @pytest.fixture(scope="module")
 def scene(app):
     """The scene, built once in an outer transaction rolled back after the module's last test."""
-    connection = _db.engine.connect()
-    outer = connection.begin()
-    original = _db.session
-    _db.session = _bound_session(connection)
-    try:
-        built = authz.build()
-        _db.session.commit()
-        _db.session.remove()
+    with scene_connection(app, authz.build) as (connection, built):
         yield built, connection
-    finally:
-        _db.session.remove()
-        _db.session = original
-        outer.rollback()
-        connection.close()
 
 
 def _methods(rule) -> list[str]:

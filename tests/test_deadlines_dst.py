@@ -19,7 +19,7 @@ from portal.core.timeutil import riga_instant
 from portal.evaluation.models import Clarification
 from portal.evaluation.services import checks
 from portal.extensions import db as _db
-from tests.factories import close_call, coordinator, municipality, open_call, submitted_application
+from tests.factories import failed_check
 from tests.helpers import browser_client, csrf_token, log_in, savepoint_db, scene_connection
 
 JSON = {"Accept": "application/json"}
@@ -27,18 +27,13 @@ JSON = {"Accept": "application/json"}
 
 def _request_clarification() -> dict:
     """A submitted application whose completeness check failed and whose clarification is requested."""
-    muni = municipality()
-    call = open_call(muni)
-    application, user = submitted_application(call)
-    close_call(call)
-    coord = coordinator(muni)
-    answers = {c.id: (True, None) for c in checks.check_criteria(call)}
-    failed = next(c for c in checks.check_criteria(call) if c.code == "complete")
-    answers[failed.id] = (False, "Trūkst budžeta pielikuma")
-    checks.record_check(application, answers, actor=coord)
-    request = checks.request_clarification(application, "Pievienojiet pielikumu.", 1, actor=coord)
+    checked = failed_check()
+    application = checked["application"]
+    request = checks.request_clarification(
+        application, "Pievienojiet pielikumu.", 1, actor=checked["coordinator"]
+    )
     _db.session.flush()
-    return {"application": application.id, "user": user.id, "request": request.id}
+    return {"application": application.id, "user": checked["applicant"].id, "request": request.id}
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from tests.factories import (
     close_call,
     coordinator,
     evaluation_call,
+    failed_check,
     municipality,
     open_call,
     submitted_application,
@@ -34,16 +35,7 @@ from tests.helpers import Page, browser_client, csrf_token, log_in
 @pytest.fixture()
 def checked(db):
     """A closed call, one submitted application checked with one failed criterion, and its people."""
-    muni = municipality()
-    call = open_call(muni)
-    application, user = submitted_application(call)
-    close_call(call)
-    coord = coordinator(muni)
-    answers = {c.id: (True, None) for c in checks.check_criteria(call)}
-    failed = next(c for c in checks.check_criteria(call) if c.code == "complete")
-    answers[failed.id] = (False, "Trūkst budžeta pielikuma")
-    checks.record_check(application, answers, actor=coord)
-    return {"call": call, "application": application, "applicant": user, "coordinator": coord}
+    return failed_check()
 
 
 def _request(checked, *, now=None, days=5, message="Pievienojiet budžeta pielikumu."):
