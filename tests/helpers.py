@@ -342,6 +342,33 @@ def run_in_threads(
 
 
 @contextmanager
+def removing_added_rows(app):
+    """For tests whose data must really be committed (concurrency on PostgreSQL): afterwards delete every
+    row added to any table during the block."""
+    import sqlalchemy as sa
+
+    from portal.extensions import db as _db
+
+    def keys(table) -> set[tuple]:
+        return {tuple(row) for row in _db.session.execute(sa.select(*table.primary_key.columns))}
+
+    tables = [t for t in _db.metadata.sorted_tables if t.primary_key.columns]
+    with app.app_context():
+        before = {t.name: keys(t) for t in tables}
+    try:
+        yield
+    finally:
+        with app.app_context():
+            for table in reversed(tables):
+                columns = list(table.primary_key.columns)
+                for key in keys(table) - before[table.name]:
+                    _db.session.execute(
+                        table.delete().where(*(c == v for c, v in zip(columns, key, strict=True)))
+                    )
+            _db.session.commit()
+
+
+@contextmanager
 def scene_connection(app, build):
     """Build a scene once (for a module- or class-scoped fixture) on a connection of its own, inside an
     outer transaction rolled back at the end; yield (connection, what `build()` returned). Mail is

@@ -28,7 +28,7 @@ from portal.extensions import db as _db
 from portal.reports.models import FinalReport
 from portal.reports.services import form as reports
 from tests import factories
-from tests.helpers import browser_client, csrf_token, run_in_threads
+from tests.helpers import browser_client, csrf_token, removing_added_rows, run_in_threads
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
@@ -39,16 +39,9 @@ SAVERS = 50
 JSON = {"Accept": "application/json"}
 
 
-def _keys(table) -> set[tuple]:
-    return {tuple(row) for row in _db.session.execute(sa.select(*table.primary_key.columns))}
-
-
 @pytest.fixture()
 def committed(app):
     """Run `build()` in an app context and commit; afterwards delete every row the test added."""
-    tables = [t for t in _db.metadata.sorted_tables if t.primary_key.columns]
-    with app.app_context():
-        before = {t.name: _keys(t) for t in tables}
 
     def build(make):
         with app.app_context():
@@ -56,16 +49,8 @@ def committed(app):
             _db.session.commit()
             return ids
 
-    yield build
-    with app.app_context():
-        for table in reversed(tables):
-            added = _keys(table) - before[table.name]
-            columns = list(table.primary_key.columns)
-            for key in added:
-                _db.session.execute(
-                    table.delete().where(*(c == v for c, v in zip(columns, key, strict=True)))
-                )
-        _db.session.commit()
+    with removing_added_rows(app):
+        yield build
 
 
 def _logged_in_client(app, user_id: int):

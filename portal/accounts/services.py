@@ -39,9 +39,9 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _new_token(user: User, purpose: str, lifetime: timedelta) -> str:
-    """Create a single-use token; only its SHA-256 is stored."""
-    token = secrets.token_urlsafe(32)
+def _new_token(user: User, purpose: str, lifetime: timedelta, token: str | None = None) -> str:
+    """Store a single-use token (a random one unless given); only its SHA-256 is stored."""
+    token = token or secrets.token_urlsafe(32)
     db.session.add(
         AccountToken(
             token_hash=_token_hash(token),
@@ -458,16 +458,7 @@ def request_email_change(user: User, new_email: str, *, actor: User) -> bool:
     nonce = secrets.token_urlsafe(16)
     token = _email_change_serializer().dumps({"u": user.id, "e": new_email, "n": nonce})
     lifetime = _email_change_lifetime()
-    db.session.add(
-        AccountToken(
-            token_hash=_token_hash(token),
-            purpose=EMAIL_CHANGE,
-            user_id=user.id,
-            created_at=utcnow(),
-            expires_at=utcnow() + lifetime,
-        )
-    )
-    db.session.flush()
+    _new_token(user, EMAIL_CHANGE, lifetime, token)
     audit.record("email_change_requested", actor=actor, obj=user, after={"sent": True})
     queue_email(
         new_email,

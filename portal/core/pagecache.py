@@ -20,7 +20,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections import OrderedDict
-from functools import wraps
+from functools import lru_cache, wraps
 from threading import Lock
 
 import sqlalchemy as sa
@@ -46,6 +46,7 @@ class PublicDataVersion(db.Model):
     version: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
+@lru_cache(maxsize=1)
 def _public_models() -> tuple[type, ...]:
     from portal.calls.models import Call, CallCriterion
     from portal.contracts.models import Contract

@@ -25,7 +25,7 @@ from portal.extensions import db as _db
 from portal.payments import services as payments
 from portal.payments.models import Payment, PaymentKind, PaymentStatus
 from tests import factories
-from tests.helpers import run_in_threads
+from tests.helpers import removing_added_rows, run_in_threads
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
@@ -36,16 +36,9 @@ THREADS = 20
 LOST_RACE = (StaleDataError, IntegrityError, WorkflowError)
 
 
-def _keys(table) -> set[tuple]:
-    return {tuple(row) for row in _db.session.execute(sa.select(*table.primary_key.columns))}
-
-
 @pytest.fixture()
 def committed(app):
     """Build a contract at `step` and commit it; afterwards delete every row the test added."""
-    tables = [t for t in _db.metadata.sorted_tables if t.primary_key.columns]
-    with app.app_context():
-        before = {t.name: _keys(t) for t in tables}
 
     def build(step: str) -> dict:
         with app.app_context():
@@ -59,16 +52,8 @@ def committed(app):
                 "amount": planned["advance"].amount,
             }
 
-    yield build
-    with app.app_context():
-        for table in reversed(tables):
-            added = _keys(table) - before[table.name]
-            columns = list(table.primary_key.columns)
-            for key in added:
-                _db.session.execute(
-                    table.delete().where(*(c == v for c, v in zip(columns, key, strict=True)))
-                )
-        _db.session.commit()
+    with removing_added_rows(app):
+        yield build
 
 
 def _race(app, work) -> tuple[list[str], list[BaseException]]:
