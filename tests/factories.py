@@ -13,7 +13,7 @@ from portal.accounts.models import Membership, User
 from portal.accounts.passwords import hash_password
 from portal.core import pdf
 from portal.core.enums import LegalForm, Role
-from portal.core.timeutil import utcnow
+from portal.core.timeutil import riga_today, utcnow
 from portal.extensions import db
 from portal.municipalities.models import Municipality
 from portal.organisations.models import Organisation
@@ -522,7 +522,7 @@ def decided_call(applications: int = 2, *, funded: int = 1, scores=(3, 2)):
         decisions.record_decision(
             ev["call"],
             number="3/2026",
-            decided_on=utcnow().date(),
+            decided_on=riga_today(),
             file_data=sample_pdf(),
             filename="l.pdf",
             outcomes={},

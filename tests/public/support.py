@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from unittest import mock
 
-from portal.core.timeutil import utcnow
+from portal.core.timeutil import riga_today
 from tests import factories
 
 # Strings that must never appear on a public page, feed or embed (personal data, comments, IBANs).
@@ -102,7 +102,7 @@ def results_call(
         decisions.record_decision(
             call,
             number=f"{tag}/2026",
-            decided_on=utcnow().date(),
+            decided_on=riga_today(),
             file_data=factories.sample_pdf(),
             filename="lemums.pdf",
             outcomes={},
