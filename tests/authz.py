@@ -16,7 +16,7 @@ from unittest import mock
 import sqlalchemy as sa
 
 from portal.core import pdf
-from portal.core.timeutil import utcnow
+from portal.core.timeutil import riga_today, utcnow
 from portal.extensions import db
 from tests import factories
 
@@ -180,7 +180,7 @@ def _world(scene: Scene, muni, coordinator, evaluator, entrants: list[tuple[str,
         decisions.record_decision(
             dcall,
             number=f"{muni.id}/2026",
-            decided_on=utcnow().date(),
+            decided_on=riga_today(),
             file_data=factories.sample_pdf(),
             filename="l.pdf",
             outcomes={},
@@ -226,7 +226,7 @@ def _world(scene: Scene, muni, coordinator, evaluator, entrants: list[tuple[str,
         contract, _ = factories.contract_in("advance_approved", ev, index=2 * i + 1)
         advance = payments.payments_of(contract)["advance"]
         export = orders.export_pain001(muni.id, [advance.id], actor=coordinator)
-        orders.mark_exported_paid(export, paid_on=utcnow().date(), actor=coordinator)
+        orders.mark_exported_paid(export, paid_on=riga_today(), actor=coordinator)
         transition(WORKFLOW, contract.application, "start", coordinator)
         amendment = request_amendment(
             contract, actor=user, activities_change="Vēl viena darbnīca", reason="Laiks"

@@ -559,7 +559,7 @@ def contract_in(step: str = "draft", ev=None, index: int = 0):
     if reached >= 4:
         payments.approve_payment(advance, actor=coordinator)
     if reached >= 5:
-        payments.mark_paid(advance, paid_on=utcnow().date(), bank_reference="SWED-0001", actor=coordinator)
+        payments.mark_paid(advance, paid_on=riga_today(), bank_reference="SWED-0001", actor=coordinator)
     db.session.flush()
     return contract, ev
 

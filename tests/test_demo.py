@@ -377,7 +377,7 @@ class TestSeededDemo:
         from decimal import Decimal
 
         from portal.contracts.services import contract_of
-        from portal.core.timeutil import utcnow
+        from portal.core.timeutil import to_riga, utcnow
         from portal.payments import orders
         from portal.payments.models import PayingAccount, PaymentExport
         from portal.payments.services import payments_of
@@ -426,7 +426,7 @@ class TestSeededDemo:
         signed = [c for c in contracts.values() if c.status == "signed"]
         assert all(c.applicant_sha256 and c.sent_at < c.applicant_signed_at < c.signed_at for c in signed)
         # Some projects have ended, one still runs, the rest start after their contracts.
-        today = now.date()
+        today = to_riga(now).date()
         assert contracts["Daugavgrīvas jauniešu burāšanas skola"].end_date < today
         assert contracts["Karjeras kompass vidusskolēniem"].end_date < today
         assert (

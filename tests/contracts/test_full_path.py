@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from portal.applications.workflow import ApplicationStatus
 from portal.contracts.models import ContractStatus
-from portal.core.timeutil import utcnow
+from portal.core.timeutil import riga_today
 from portal.payments import services as payments
 from portal.payments.models import PaymentStatus
 from tests import factories
@@ -24,7 +24,7 @@ def test_contract_advance_report_and_final_payment(db):
     factories.report_approved(contract, ev)
     assert contract.application.status == ApplicationStatus.REPORT_APPROVED
     payments.approve_payment(final, actor=coordinator)
-    payments.mark_paid(final, paid_on=utcnow().date(), bank_reference="SWED-0002", actor=coordinator)
+    payments.mark_paid(final, paid_on=riga_today(), bank_reference="SWED-0002", actor=coordinator)
     db.session.flush()
     assert final.status == PaymentStatus.PAID
     assert advance.amount + final.amount == contract.amount == Decimal("4600.00")

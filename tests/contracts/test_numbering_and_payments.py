@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.contracts import numbering, services
 from portal.contracts.models import ContractCounter
 from portal.core.audit import AuditEvent
-from portal.core.timeutil import utcnow
+from portal.core.timeutil import riga_today, utcnow
 from portal.core.workflow import TransitionDenied, WorkflowError
 from portal.extensions import db as _db
 from portal.payments import services as payments
@@ -143,13 +143,13 @@ def test_the_advance_waits_for_the_signature_then_is_approved_and_paid_once(fund
         payments.approve_payment(advance, actor=coordinator)  # a second click changes nothing
     with pytest.raises(WorkflowError) as refused:
         payments.mark_paid(
-            advance, paid_on=date.today() + timedelta(days=2), bank_reference="X1", actor=coordinator
+            advance, paid_on=riga_today() + timedelta(days=2), bank_reference="X1", actor=coordinator
         )
     assert refused.value.field == "paid_on"
-    payments.mark_paid(advance, paid_on=date.today(), bank_reference="LV-2026-001", actor=coordinator)
+    payments.mark_paid(advance, paid_on=riga_today(), bank_reference="LV-2026-001", actor=coordinator)
     assert advance.status == PaymentStatus.PAID and advance.bank_reference == "LV-2026-001"
     with pytest.raises(WorkflowError):
-        payments.mark_paid(advance, paid_on=date.today(), bank_reference="again", actor=coordinator)
+        payments.mark_paid(advance, paid_on=riga_today(), bank_reference="again", actor=coordinator)
 
 
 def test_the_final_payment_waits_for_the_report_and_a_reduction_needs_a_reason(funded):

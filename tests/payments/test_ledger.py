@@ -54,7 +54,7 @@ def _scenario():
     """Four funded projects of EUR 4600.00 (advance 3680.00, final 920.00) in one call:
     0 advance paid, final reduced to 500.00 and paid, 300.00 recovered, 100.00 still claimed and
     50.00 written off; 1 signed; 2 advance paid; 3 a draft contract."""
-    from portal.core.timeutil import utcnow
+    from portal.core.timeutil import riga_today
 
     ev = _funded_call(4)
     reduced = contract_in("advance_paid", ev, index=0)[0]
@@ -65,7 +65,7 @@ def _scenario():
     final = payments.payments_of(reduced)["final"]
     payments.reduce_final_payment(final, D("500.00"), "Daļēji sasniegti rezultāti", actor=ev["coordinator"])
     payments.approve_payment(final, actor=ev["coordinator"])
-    payments.mark_paid(final, paid_on=utcnow().date(), bank_reference="SWED-2", actor=ev["coordinator"])
+    payments.mark_paid(final, paid_on=riga_today(), bank_reference="SWED-2", actor=ev["coordinator"])
     _db.session.add_all(
         [
             Recovery(
@@ -73,7 +73,7 @@ def _scenario():
                 amount=D("300.00"),
                 reason="Atmaksa",
                 status="recovered",
-                recovered_on=utcnow().date(),
+                recovered_on=riga_today(),
             ),
             Recovery(contract_id=reduced.id, amount=D("100.00"), reason="Prasība", status="claimed"),
             Recovery(contract_id=reduced.id, amount=D("50.00"), reason="Norakstīts", status="written_off"),

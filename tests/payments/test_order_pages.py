@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from lxml import etree
 
-from portal.core.timeutil import to_riga, utcnow
+from portal.core.timeutil import riga_today
 from portal.extensions import db as _db
 from portal.payments import accounts, orders
 from portal.payments.models import PaymentExport, PaymentStatus
@@ -146,14 +146,14 @@ def test_marking_an_export_paid_pays_its_payments_on_that_day(client, login_as, 
     _export(client, approved, "pain001")
     (made,) = _exports()
     path = _orders_path(approved)
-    future = to_riga(utcnow()).date() + timedelta(days=3)
+    future = riga_today() + timedelta(days=3)
     token = csrf_token(client, path)
     response = client.post(f"/payments/exports/{made.id}/paid", data={"paid_on": future, "csrf_token": token})
     assert response.status_code == 302
     assert "cannot be in the future" in client.get(path).get_data(as_text=True)
     _db.session.expire_all()
     assert approved["advance"].status == PaymentStatus.APPROVED
-    paid_on = to_riga(utcnow()).date() - timedelta(days=1)
+    paid_on = riga_today() - timedelta(days=1)
     token = csrf_token(client, path)
     response = client.post(
         f"/payments/exports/{made.id}/paid", data={"paid_on": paid_on.isoformat(), "csrf_token": token}
@@ -182,7 +182,7 @@ def test_another_municipalitys_coordinator_gets_404_on_every_route(client, login
     posts = {
         f"/payments/account?municipality={muni_id}": {"name": "X", "iban": "LV62HABA0551234567890"},
         f"/payments/export?municipality={muni_id}": {"format": "csv", "payment": str(approved["advance"].id)},
-        f"/payments/exports/{made.id}/paid": {"paid_on": date.today().isoformat()},
+        f"/payments/exports/{made.id}/paid": {"paid_on": riga_today().isoformat()},
     }
     for url, data in posts.items():
         assert client.post(url, data={**data, "csrf_token": token}).status_code == 404, url
@@ -208,7 +208,7 @@ def test_every_post_needs_the_csrf_token(client, login_as, approved):
     posts = {
         f"/payments/account?municipality={muni_id}": {"name": "X", "iban": "LV62HABA0551234567890"},
         f"/payments/export?municipality={muni_id}": {"format": "csv", "payment": str(approved["advance"].id)},
-        f"/payments/exports/{made.id}/paid": {"paid_on": date.today().isoformat()},
+        f"/payments/exports/{made.id}/paid": {"paid_on": riga_today().isoformat()},
     }
     for url, data in posts.items():
         assert client.post(url, data=data).status_code == 400, url

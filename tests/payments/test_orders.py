@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from lxml import etree
 from portal.contracts import services as contracts
 from portal.core.audit import AuditEvent
 from portal.core.storage import read_file
-from portal.core.timeutil import to_riga, utcnow
+from portal.core.timeutil import riga_today, utcnow
 from portal.core.workflow import TransitionDenied, WorkflowError
 from portal.extensions import db as _db
 from portal.payments import orders
@@ -94,7 +93,7 @@ def test_the_credit_transfer_file_validates_and_its_sums_match(funded):
         assert doc.findtext(f"{path}/p:NbOfTxs", namespaces=NS) == "2"
         assert doc.findtext(f"{path}/p:CtrlSum", namespaces=NS) == f"{total:.2f}"
     info = doc.find("p:CstmrCdtTrfInitn/p:PmtInf", NS)
-    assert info.findtext("p:ReqdExctnDt", namespaces=NS) == to_riga(utcnow()).date().isoformat()
+    assert info.findtext("p:ReqdExctnDt", namespaces=NS) == riga_today().isoformat()
     assert info.findtext("p:DbtrAcct/p:Id/p:IBAN", namespaces=NS) == DEBTOR_IBAN
     assert info.findtext("p:DbtrAgt/p:FinInstnId/p:BIC", namespaces=NS) == "HABALV22"
     assert info.findtext("p:Dbtr/p:Nm", namespaces=NS) == "Aizkraukles novada pasvaldiba"
@@ -171,7 +170,7 @@ def test_a_planned_or_paid_payment_or_anothers_cannot_be_exported(funded):
     with force_locale("en"), pytest.raises(WorkflowError, match="approved"):
         orders.export_pain001(muni_id, [final.id], actor=coordinator)
     paid = funded["advances"][1]
-    payments.mark_paid(paid, paid_on=date.today(), bank_reference="X-1", actor=coordinator)
+    payments.mark_paid(paid, paid_on=riga_today(), bank_reference="X-1", actor=coordinator)
     with pytest.raises(WorkflowError):
         orders.export_pain001(muni_id, [funded["advances"][0].id, paid.id], actor=coordinator)
     with pytest.raises(WorkflowError):
@@ -206,13 +205,13 @@ def test_the_csv_list_has_a_bom_one_row_per_payment_and_the_same_total(funded):
 
 def test_marking_an_export_paid_pays_each_payment_once(funded):
     export = _export(funded)
-    marked = orders.mark_exported_paid(export, paid_on=date.today(), actor=funded["coordinator"])
+    marked = orders.mark_exported_paid(export, paid_on=riga_today(), actor=funded["coordinator"])
     assert {p.id for p in marked} == {p.id for p in funded["advances"]}
     for payment, contract in zip(funded["advances"], funded["contracts"], strict=True):
-        assert payment.status == PaymentStatus.PAID and payment.paid_on == date.today()
+        assert payment.status == PaymentStatus.PAID and payment.paid_on == riga_today()
         assert payment.bank_reference == f"{export.message_id}/{contract.number}"
     with pytest.raises(WorkflowError):
-        orders.mark_exported_paid(export, paid_on=date.today(), actor=funded["coordinator"])
+        orders.mark_exported_paid(export, paid_on=riga_today(), actor=funded["coordinator"])
     paid_events = _db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "payment.mark_paid"))
     assert len(list(paid_events)) == 2
     assert orders.approved_unpaid(funded["muni"].id) == []
