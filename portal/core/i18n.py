@@ -93,6 +93,11 @@ def _format_number(value, locale: str) -> str:
     return format_decimal(value, locale=locale)
 
 
+def format_number(value, language: str) -> str:
+    """Format a number for the given language (for a view formatting many numbers of one page)."""
+    return "" if value is None else _format_number(value, language)
+
+
 def _aware(value: datetime) -> datetime:
     # Everything is stored as aware UTC; a naive value can only be a UTC instant that lost its zone.
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -72,6 +72,18 @@ def received_applications(call_id: int) -> list[Application]:
     )
 
 
+def received_summaries(call_id: int) -> list[sa.Row]:
+    """Return (id, status, title) of the call's received applications in submission order: what a
+    check over all of them needs, without loading each application's texts."""
+    return list(
+        db.session.execute(
+            sa.select(Application.id, Application.status, Application.title)
+            .where(Application.call_id == call_id, Application.status.not_in(list(RECEIVED_EXCLUDED)))
+            .order_by(Application.submitted_at, Application.id)
+        )
+    )
+
+
 def scorable_applications(call_id: int) -> list[Application]:
     """Return the applications the committee scores (admissible or already scored)."""
     return [a for a in received_applications(call_id) if a.status in SCORABLE]
@@ -173,6 +185,34 @@ def progress(call_id: int) -> dict[tuple[int, int], str]:
     return cells
 
 
+def finished_counts(call_id: int, application_ids: list[int]) -> dict[int, int]:
+    """Return, per member of the call's committee, how many of the given applications they are done
+    with: recused from, or scored and submitted (the cells 'recused' and 'submitted' of `progress`)."""
+    if not application_ids:
+        return {}
+    recused = (
+        sa.select(ConflictDeclaration.member_id, ConflictDeclaration.application_id)
+        .join(CommitteeMember, ConflictDeclaration.member_id == CommitteeMember.id)
+        .where(
+            CommitteeMember.call_id == call_id,
+            ConflictDeclaration.recused.is_(True),
+            ConflictDeclaration.application_id.in_(application_ids),
+        )
+    )
+    submitted = (
+        sa.select(ScoreSheet.member_id, ScoreSheet.application_id)
+        .join(CommitteeMember, ScoreSheet.member_id == CommitteeMember.id)
+        .where(
+            CommitteeMember.call_id == call_id,
+            ScoreSheet.status == "submitted",
+            ScoreSheet.application_id.in_(application_ids),
+        )
+    )
+    done = sa.union(recused, submitted).subquery("done")  # UNION: a pair counts once
+    rows = db.session.execute(sa.select(done.c.member_id, sa.func.count()).group_by(done.c.member_id))
+    return {member_id: n for member_id, n in rows}
+
+
 def eligibility_answers(application_id: int) -> dict[int, EligibilityAnswer]:
     """Return the recorded check answers by criterion id."""
     rows = db.session.scalars(
@@ -181,14 +221,30 @@ def eligibility_answers(application_id: int) -> dict[int, EligibilityAnswer]:
     return {a.criterion_id: a for a in rows}
 
 
-def results(call_id: int) -> list[EvaluationResult]:
-    """Return the consolidated results: ranked (passing) first, then the failing ones by average."""
+def results(call_id: int, *, ranking_only: bool = False) -> list[EvaluationResult]:
+    """Return the consolidated results: ranked (passing) first, then the failing ones by average.
+
+    `ranking_only` loads of each application only what the ranking shows (title, status, organisation
+    name), not its texts: for a read-only page that touches nothing else of them."""
+    application = joinedload(EvaluationResult.application)
+    if ranking_only:
+        shown = (Application.id, Application.call_id, Application.title, Application.status)
+        application = application.load_only(*shown, Application.lock_version)
     return list(
         db.session.scalars(
             sa.select(EvaluationResult)
             .where(EvaluationResult.call_id == call_id)
-            .options(joinedload(EvaluationResult.application).joinedload(Application.organisation))
+            .options(application.joinedload(Application.organisation))
             .order_by(EvaluationResult.rank.is_(None), EvaluationResult.rank, EvaluationResult.average.desc())
+        )
+    )
+
+
+def result_application_ids(call_id: int) -> list[int]:
+    """Return the ids of the applications with a consolidated result (none before consolidation)."""
+    return list(
+        db.session.scalars(
+            sa.select(EvaluationResult.application_id).where(EvaluationResult.call_id == call_id)
         )
     )
 

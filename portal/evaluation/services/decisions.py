@@ -100,18 +100,14 @@ def quorum(call: Call) -> Quorum:
     scorable application they did not recuse from."""
     members = queries.voting_members(call.id)
     # After consolidation the scored applications move on (funded, reserve, …): count over the results.
-    results = queries.results(call.id)
-    if results:
-        applications = [r.application_id for r in results]
-    else:
-        applications = [a.id for a in queries.scorable_applications(call.id)]
-    cells = queries.progress(call.id)
+    applications = queries.result_application_ids(call.id) or [
+        a.id for a in queries.received_summaries(call.id) if a.status in queries.SCORABLE
+    ]
+    finished = queries.finished_counts(call.id, applications)
     scored = sum(
         1
         for m in members
-        if m.declared_at is not None
-        and applications
-        and all(cells.get((m.id, a)) in ("submitted", "recused") for a in applications)
+        if m.declared_at is not None and applications and finished.get(m.id, 0) == len(applications)
     )
     return Quorum(voting=len(members), scored=scored, needed=rules.quorum_needed(len(members)))
 
@@ -121,7 +117,7 @@ def consolidation_problems(call: Call) -> list[str]:
     problems = []
     if call.status != CallStatus.EVALUATION:
         return [str(_l("Scores are consolidated while the call is being evaluated."))]
-    received = queries.received_applications(call.id)
+    received = queries.received_summaries(call.id)
     if any(a.status in queries.UNCHECKED for a in received):
         problems.append(str(_l("Finish the administrative check of every application first.")))
     if not any(a.status in queries.SCORABLE for a in received):

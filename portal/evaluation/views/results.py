@@ -16,14 +16,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.applications.models import Application
-from portal.applications.workflow import ApplicationStatus
+from portal.applications.workflow import FUNDED_STATUSES, ApplicationStatus
 from portal.calls.models import Call
 from portal.calls.permissions import can_manage_call
 from portal.calls.workflow import CallStatus
 from portal.core import pdf, storage, uploads
 from portal.core.access import get_or_404
 from portal.core.forms import committed
-from portal.core.i18n import current_language
+from portal.core.i18n import current_language, format_number
 from portal.core.pdf import PdfError
 from portal.core.workflow import TransitionDenied, WorkflowError
 from portal.evaluation import permissions, queries
@@ -118,11 +118,34 @@ def consolidate(call_id: int):
     return redirect(_results_url(call, "ranking"))
 
 
+# A funded application keeps a link to its contract, also after the contract was terminated.
+CONTRACT_LINKED = frozenset(FUNDED_STATUSES | {ApplicationStatus.TERMINATED})
+
+
+def _ranking_cells(rows, criteria, titles, max_score) -> dict[int, tuple[str, list[tuple[str, str, bool]]]]:
+    """Each result's average "x of max" and its averages per criterion as (title, formatted average,
+    to discuss): formatted here once, not by a filter and a translation call per cell of a ranking
+    that may have hundreds of rows."""
+    language = current_language()
+    of_max = format_number(max_score, language)
+    cells = {}
+    for r in rows:
+        averages, disagreements = r.criterion_averages, r.disagreements
+        cells[r.application_id] = (
+            _("%(average)s of %(max)s", average=format_number(r.average, language), max=of_max),
+            [
+                (titles[c.code], format_number(averages.get(c.code), language), c.code in disagreements)
+                for c in criteria
+            ],
+        )
+    return cells
+
+
 @bp.route("/calls/<int:call_id>/results", methods=["GET"])
 @login_required
 def results(call_id: int):
     call = _call(call_id, permissions.can_see_results)
-    rows = queries.results(call.id)
+    rows = queries.results(call.id, ranking_only=True)
     criteria = quality_criteria(call)
     titles = {c.code: c.title(current_language()) for c in criteria}
     max_score = decisions.max_score(call)
@@ -144,6 +167,9 @@ def results(call_id: int):
         criteria=criteria,
         titles=titles,
         flags={r.application_id: ", ".join(titles.get(code, code) for code in r.disagreements) for r in rows},
+        cells=_ranking_cells(rows, criteria, titles, max_score),
+        proposal_labels={p.value: str(p.label) for p in Proposal},
+        contract_statuses=CONTRACT_LINKED,
         max_score=max_score,
         threshold=max_score * call.programme.pass_share / 100,
         decision=decision,
