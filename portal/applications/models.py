@@ -46,7 +46,8 @@ class Application(TimestampMixin, db.Model):
         sa.CheckConstraint(
             "status IN ('draft', 'withdrawn') OR submitted_at IS NOT NULL", name="submitted_at_after_draft"
         ),
-        sa.Index("ix_applications_call_status", "call_id", "status"),
+        # (call_id, status, id): the per-call counts and the ledger read applications from the index alone.
+        sa.Index("ix_applications_call_status_id", "call_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

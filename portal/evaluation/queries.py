@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from portal.applications.models import Application
 from portal.applications.workflow import RECEIVED_EXCLUDED, ApplicationStatus
@@ -25,14 +26,42 @@ SCORABLE = (ApplicationStatus.ADMISSIBLE, ApplicationStatus.SCORED)
 UNCHECKED = (ApplicationStatus.SUBMITTED, ApplicationStatus.CLARIFICATION_REQUESTED)
 
 
+def _remembered(model, key: tuple, find, still_matches):
+    """Return `find()`'s row, remembered in the session: a page asks for the same seat, declaration
+    or sheet several times (the permission check, the view, the template), and the next asks are
+    answered from what the session holds instead of a query. A remembered row is used only while the
+    session still holds it and it still matches the question (an expired row reloads itself, a deleted
+    one is looked up again); "none found" is never remembered."""
+    seen = db.session.info.setdefault("evaluation.remembered", {})
+    row = seen.get((model.__name__, *key))
+    if row is not None:
+        state = sa.inspect(row)
+        if state.persistent and state.session_id == db.session().hash_key:
+            try:
+                if still_matches(row):
+                    return row
+            except ObjectDeletedError:
+                pass
+    row = find()
+    if row is not None:
+        seen[(model.__name__, *key)] = row
+    return row
+
+
 def member_for(user, call_id: int) -> CommitteeMember | None:
     """Return the user's (accepted) seat on the call's committee, if any."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    return db.session.scalar(
-        sa.select(CommitteeMember).where(
-            CommitteeMember.call_id == call_id, CommitteeMember.user_id == user.id
-        )
+    user_id = user.id
+    return _remembered(
+        CommitteeMember,
+        (user_id, call_id),
+        lambda: db.session.scalar(
+            sa.select(CommitteeMember).where(
+                CommitteeMember.call_id == call_id, CommitteeMember.user_id == user_id
+            )
+        ),
+        lambda m: m.call_id == call_id and m.user_id == user_id,
     )
 
 
@@ -98,18 +127,29 @@ def conflicts_of(member_id: int) -> dict[int, ConflictDeclaration]:
 
 
 def conflict(member_id: int, application_id: int) -> ConflictDeclaration | None:
-    return db.session.scalar(
-        sa.select(ConflictDeclaration).where(
-            ConflictDeclaration.member_id == member_id, ConflictDeclaration.application_id == application_id
-        )
+    return _remembered(
+        ConflictDeclaration,
+        (member_id, application_id),
+        lambda: db.session.scalar(
+            sa.select(ConflictDeclaration).where(
+                ConflictDeclaration.member_id == member_id,
+                ConflictDeclaration.application_id == application_id,
+            )
+        ),
+        lambda d: d.member_id == member_id and d.application_id == application_id,
     )
 
 
 def sheet(member_id: int, application_id: int) -> ScoreSheet | None:
-    return db.session.scalar(
-        sa.select(ScoreSheet)
-        .where(ScoreSheet.member_id == member_id, ScoreSheet.application_id == application_id)
-        .options(selectinload(ScoreSheet.scores))
+    return _remembered(
+        ScoreSheet,
+        (member_id, application_id),
+        lambda: db.session.scalar(
+            sa.select(ScoreSheet)
+            .where(ScoreSheet.member_id == member_id, ScoreSheet.application_id == application_id)
+            .options(selectinload(ScoreSheet.scores))
+        ),
+        lambda s: s.member_id == member_id and s.application_id == application_id,
     )
 
 

@@ -119,10 +119,20 @@ def add_up(rows) -> Sum:
 # --- SQL -----------------------------------------------------------------------------------------
 
 
-def project_rows(*extra_columns, name: str = "ledger_projects"):
+def project_rows(*extra_columns, name: str = "ledger_projects", round_id: int | None = None):
     """One row per application that has money on it, with its call's keys and its measures; the
     `extra_columns` (of Application, Contract or Call) are added, so other tables (the monitoring table)
-    build on the same definitions instead of re-deriving them."""
+    build on the same definitions instead of re-deriving them. With `round_id` only the round's
+    payments and recoveries are summed (the caller still filters the rows by the round): the sums of
+    the other rounds' contracts would be thrown away after the join."""
+    contract_ids = None
+    if round_id is not None:
+        contract_ids = (
+            sa.select(Contract.id)
+            .join(Application, Application.id == Contract.application_id)
+            .join(Call, Call.id == Application.call_id)
+            .where(Call.round_id == round_id)
+        )
     payments = (
         sa.select(
             Payment.contract_id.label("contract_id"),
@@ -133,6 +143,7 @@ def project_rows(*extra_columns, name: str = "ledger_projects"):
                 sa.case((Payment.reduced_from.is_not(None), Payment.reduced_from - Payment.amount), else_=0)
             ).label("reduced"),
         )
+        .where(sa.true() if contract_ids is None else Payment.contract_id.in_(contract_ids))
         .group_by(Payment.contract_id)
         .subquery("ledger_payments")
     )
@@ -144,6 +155,7 @@ def project_rows(*extra_columns, name: str = "ledger_projects"):
             ),
             sa.func.sum(sa.case((Recovery.status == "claimed", Recovery.amount), else_=0)).label("claimed"),
         )
+        .where(sa.true() if contract_ids is None else Recovery.contract_id.in_(contract_ids))
         .group_by(Recovery.contract_id)
         .subquery("ledger_recoveries")
     )
@@ -192,7 +204,7 @@ def measures_by(
 ):
     """A subquery of the measures summed per `key` (call_id, municipality_id, round_id or programme_id),
     to outer-join to the level's rows (the national dashboard joins it per municipality)."""
-    projects = project_rows()
+    projects = project_rows(round_id=round_id)
     stmt = sa.select(
         projects.c[key].label(key),
         sa.func.sum(projects.c.projects).label("projects"),
