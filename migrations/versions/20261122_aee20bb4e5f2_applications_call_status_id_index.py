@@ -1,5 +1,7 @@
-"""applications: the (call_id, status) index also holds the id, so that the per-call counts of the
-national dashboard and the ledger read applications from the index alone (issue 9, bench/RESULTS.md)
+"""applications: the (call_id, status) index also holds the id
+
+The per-call counts of the national dashboard and the ledger then read applications from the index
+alone instead of scanning the table (issue 9, bench/RESULTS.md).
 
 Revision ID: aee20bb4e5f2
 Revises: 2662b7dcb398
