@@ -164,8 +164,6 @@ def results(call_id: int):
         "evaluation/results.html",
         call=call,
         results=rows,
-        criteria=criteria,
-        titles=titles,
         flags={r.application_id: ", ".join(titles.get(code, code) for code in r.disagreements) for r in rows},
         cells=_ranking_cells(rows, criteria, titles, max_score),
         proposal_labels={p.value: str(p.label) for p in Proposal},
