@@ -32,6 +32,7 @@ from portal.contracts.models import Contract, ContractStatus, ContractTemplate
 from portal.contracts.words import amount_in_words
 from portal.core import audit, storage
 from portal.core.pdf import render_pdf, sha256
+from portal.core.privacy import PERSONAL_CODE_MESSAGE, contains_personal_code
 from portal.core.timeutil import to_riga, utcnow
 from portal.core.workdays import add_working_days
 from portal.core.workflow import TransitionDenied, WorkflowError
@@ -144,6 +145,8 @@ def validate_template_body(body: str) -> None:
     """Raise WorkflowError(field="body") if the text cannot be used as a contract template."""
     if not (body or "").strip():
         raise _broken(_l("Write the contract text."))
+    if contains_personal_code(body):  # the values come from placeholders; the text names nobody (F2)
+        raise _broken(PERSONAL_CODE_MESSAGE)
     _compile(body)
 
 

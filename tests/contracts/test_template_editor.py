@@ -49,7 +49,15 @@ def test_saving_and_restoring_the_municipality_s_text(db):
 def test_only_a_valid_text_by_the_municipality_s_coordinator_is_saved(db):
     programme, muni = factories.programme(), factories.municipality()
     coordinator = factories.coordinator(muni)
-    for broken in ("", "{{ nav }}", "{{ number.__class__ }}", "{% if 1 %}x{% endif %}", "{{ number"):
+    personal = "Pārstāvis Jānis Bērziņš, personas kods 010190-12345, {{ organisation }}"
+    for broken in (
+        "",
+        "{{ nav }}",
+        "{{ number.__class__ }}",
+        "{% if 1 %}x{% endif %}",
+        "{{ number",
+        personal,
+    ):
         with force_locale("en"), pytest.raises(WorkflowError) as refused:
             templating.save_template(programme, muni.id, broken, actor=coordinator)
         assert refused.value.field == "body"
@@ -85,6 +93,18 @@ def test_the_editor_saves_keeps_a_refused_text_and_restores(client, login_as):
     assert markup_problems(html, lang="en", statement_url=_statement_url(client.application)) == []
     restored = client.post(_url("/reset", programme, muni), data={"csrf_token": token})
     assert restored.status_code == 302 and templating.own_template(programme, muni.id) is None
+
+
+def test_the_editor_refuses_a_personal_code_by_the_field_and_keeps_the_text(client, login_as):
+    programme, muni = factories.programme(), factories.municipality()
+    login_as(factories.coordinator(muni))
+    token = csrf_token(client, _url("", programme, muni))
+    body = "Pārstāvis: Jānis Bērziņš (p.k. 010190 12345), {{ organisation }}."
+    refused = client.post(_url("", programme, muni), data={"body": body, "csrf_token": token})
+    page = Page(refused.get_data(as_text=True))
+    assert refused.status_code == 200 and "identity code" in page.by_id("body-error").text
+    assert page.by_id("body").text.strip() == body
+    assert templating.own_template(programme, muni.id) is None
 
 
 def test_another_municipality_s_coordinator_gets_404(client, login_as):

@@ -89,13 +89,12 @@ GUARDED_IN_SERVICE |= {
     for s in ("activities", "declaration", "evidence", "lessons", "participants", "publicity", "results")
 }
 GUARDED_IN_SERVICE["portal.reports.views.review.ReturnForm.comment_youth_led"] = "review.py return comments"
+GUARDED_IN_SERVICE["portal.contracts.views.template.TemplateForm.body"] = (
+    "portal/contracts/generation.py validate_template_body"
+)
 # GAPS: prose fields where nothing refuses a personal code, each with why (the fix is the shared
 # validator portal.core.privacy.no_personal_code on the field). Shrink this list; never grow it.
-KNOWN_GAPS = {
-    "portal.contracts.views.template.TemplateForm.body": (
-        "the contract template: a legal text the coordinator edits (placeholders, never a person's data)"
-    ),
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def _text_fields() -> dict[str, list]:
