@@ -120,22 +120,37 @@ def managed_calls(municipality_ids: set[int]) -> list[Call]:
     return sorted(calls, key=lambda c: STATUS_ORDER.index(CallStatus(c.status)))
 
 
-def public_calls(now: datetime, *, municipality_id: int | None = None, programme_id: int | None = None):
-    """Return (open, upcoming) published calls that still take applications, soonest deadline first."""
-    query = (
-        sa.select(Call)
-        .options(selectinload(Call.municipality), selectinload(Call.programme))
-        .where(Call.status == CallStatus.OPEN, Call.closes_at >= now)
-        .order_by(Call.closes_at, Call.id)
-    )
+def public_calls(
+    now: datetime,
+    *,
+    municipality_id: int | None = None,
+    programme_id: int | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> tuple[list[Call], int, list[Call]]:
+    """Return (open, how many are open, upcoming) published calls that still take applications, soonest
+    deadline first; `offset` and `limit` page the open ones (the upcoming ones are all returned: a call
+    opens within weeks of being published, so they are few)."""
+    taking = sa.and_(Call.status == CallStatus.OPEN, Call.closes_at >= now)
     if municipality_id is not None:
-        query = query.where(Call.municipality_id == municipality_id)
+        taking = sa.and_(taking, Call.municipality_id == municipality_id)
     if programme_id is not None:
-        query = query.where(Call.programme_id == programme_id)
-    calls = db.session.scalars(query).all()
-    return [c for c in calls if c.opens_at <= now], sorted(
-        (c for c in calls if c.opens_at > now), key=lambda c: (c.opens_at, c.id)
-    )
+        taking = sa.and_(taking, Call.programme_id == programme_id)
+    is_open = sa.and_(taking, Call.opens_at <= now)
+    loaded = (selectinload(Call.municipality), selectinload(Call.programme))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Call).where(is_open))
+    open_calls = db.session.scalars(
+        sa.select(Call)
+        .options(*loaded)
+        .where(is_open)
+        .order_by(Call.closes_at, Call.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    upcoming = db.session.scalars(
+        sa.select(Call).options(*loaded).where(taking, Call.opens_at > now).order_by(Call.opens_at, Call.id)
+    ).all()
+    return list(open_calls), total, list(upcoming)
 
 
 def feed_calls(limit: int = 50) -> list[Call]:

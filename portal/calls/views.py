@@ -29,7 +29,7 @@ from portal.calls.forms import (
 )
 from portal.calls.models import Call, CallCriterion
 from portal.calls.workflow import CallStatus
-from portal.core import storage, uploads
+from portal.core import paging, storage, uploads
 from portal.core.access import get_or_404, require
 from portal.core.enums import LegalForm
 from portal.core.forms import committed
@@ -117,13 +117,22 @@ def list_calls():
     if programme_id not in {p.id for p in programmes}:
         programme_id = None
     now = utcnow()
-    open_calls, upcoming = queries.public_calls(
-        now, municipality_id=municipality_id, programme_id=programme_id
+    page = paging.page_arg()
+    open_calls, total, upcoming = queries.public_calls(
+        now,
+        municipality_id=municipality_id,
+        programme_id=programme_id,
+        offset=paging.offset(page),
+        limit=paging.PAGE_SIZE,
     )
+    paging.check_page(page, total)
     return render_template(
         "calls/list_calls.html",
         open_calls=open_calls,
-        upcoming=upcoming,
+        total=total,
+        page=page,
+        pages=paging.pages(total),
+        upcoming=upcoming if page == 1 else [],  # the calls opening soon, once, under the first page
         municipalities=municipalities,
         programmes=programmes,
         municipality_id=municipality_id,

@@ -1,6 +1,6 @@
-"""The public pages' filters and pagination (issue 6): what a visitor can choose, read from the query
-string, and the few look-ups `data.py` leaves to the pages (names for the filter lists, decisions of
-calls already known to be published). Personal data is never read here.
+"""The public pages' filters (issue 6; their pages: portal/core/paging.py): what a visitor can
+choose, read from the query string, and the few look-ups `data.py` leaves to the pages (names for the
+filter lists, decisions of calls already known to be published). Personal data is never read here.
 """
 
 from __future__ import annotations
@@ -8,18 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import abort, request
+from flask import request
 
 from portal.applications.workflow import ApplicationStatus
 from portal.calls.models import Call
+from portal.core import paging
 from portal.evaluation.models import Decision
 from portal.extensions import db
 from portal.municipalities.models import Municipality
 from portal.programmes.dashboard import latvian_key
 from portal.programmes.models import Programme, Round
 from portal.public import data
-
-PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)
@@ -74,11 +73,6 @@ def filter_choices() -> Choices:
     )
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 6 else None
-
-
 def read_filters(choices: Choices, *, year: bool = False, status: bool = False) -> data.Filters:
     """Return the filters of the query string; a value that is not on offer is ignored."""
     municipality = request.args.get("municipality") or None
@@ -87,10 +81,10 @@ def read_filters(choices: Choices, *, year: bool = False, status: bool = False) 
     programme = request.args.get("programme") or None
     if programme not in {p.code for p in choices.programmes}:
         programme = None
-    round_number = _int_arg("round")
+    round_number = paging.int_arg("round")
     if round_number not in choices.rounds:
         round_number = None
-    chosen_year = _int_arg("year") if year else None
+    chosen_year = paging.int_arg("year") if year else None
     if chosen_year not in choices.years:
         chosen_year = None
     chosen_status = request.args.get("status") if status else None
@@ -110,26 +104,6 @@ def is_filtered(filters: data.Filters) -> bool:
         value is not None
         for value in (filters.municipality, filters.programme, filters.round, filters.status, filters.year)
     )
-
-
-def page_arg() -> int:
-    """The page number of the query string (1 when missing or not a number)."""
-    page = _int_arg("page")
-    return page if page and page >= 1 else 1
-
-
-def pages(total: int) -> int:
-    return max(1, -(-total // PAGE_SIZE))
-
-
-def offset(page: int) -> int:
-    return (page - 1) * PAGE_SIZE
-
-
-def check_page(page: int, total: int) -> None:
-    """404 for a page number past the last page (a link that no longer leads anywhere)."""
-    if page > pages(total):
-        abort(404)
 
 
 def decisions_of(call_ids: list[int]) -> dict[int, Decision]:

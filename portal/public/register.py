@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import abort, render_template
 
+from portal.core import paging
 from portal.core.pagecache import public_page
 from portal.public import data, filtering
 from portal.public.views import bp
@@ -19,15 +20,15 @@ from portal.public.views import bp
 def list_projects():
     choices = filtering.filter_choices()
     filters = filtering.read_filters(choices, status=True)
-    page = filtering.page_arg()
-    rows, total = data.funded_projects(filters, offset=filtering.offset(page), limit=filtering.PAGE_SIZE)
-    filtering.check_page(page, total)
+    page = paging.page_arg()
+    rows, total = data.funded_projects(filters, offset=paging.offset(page), limit=paging.PAGE_SIZE)
+    paging.check_page(page, total)
     return render_template(
         "public/list_projects.html",
         rows=rows,
         total=total,
         page=page,
-        pages=filtering.pages(total),
+        pages=paging.pages(total),
         choices=choices,
         filters=filters,
         filtered=filtering.is_filtered(filters),

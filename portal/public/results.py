@@ -14,6 +14,7 @@ from flask import Response, abort, current_app, render_template, request
 from flask_babel import force_locale
 
 from portal.calls.models import Call
+from portal.core import paging
 from portal.core.i18n import current_language
 from portal.core.pagecache import public_page
 from portal.core.security import allow_framing
@@ -52,16 +53,16 @@ def _results_or_404(call_id: int) -> data.CallResults:
 def list_results():
     choices = filtering.filter_choices()
     filters = filtering.read_filters(choices, year=True)
-    page = filtering.page_arg()
-    calls, total = data.published_calls(filters, offset=filtering.offset(page), limit=filtering.PAGE_SIZE)
-    filtering.check_page(page, total)
+    page = paging.page_arg()
+    calls, total = data.published_calls(filters, offset=paging.offset(page), limit=paging.PAGE_SIZE)
+    paging.check_page(page, total)
     return render_template(
         "public/list_results.html",
         calls=calls,
         decisions=filtering.decisions_of([c.id for c in calls]),
         total=total,
         page=page,
-        pages=filtering.pages(total),
+        pages=paging.pages(total),
         choices=choices,
         filters=filters,
         filtered=filtering.is_filtered(filters),

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from portal.calls import services
 from portal.calls.models import Call
 from portal.calls.workflow import CallStatus
+from portal.core import pagecache
 from portal.core.mail import OutboxMessage
 from portal.core.timeutil import to_riga, utcnow
 from portal.extensions import db
@@ -215,6 +216,37 @@ def test_the_public_list_shows_open_calls_and_filters_them(client, muni, other_m
     html = client.get(f"/calls/?municipality={muni.id}").get_data(as_text=True)
     assert here.title in html and there.title not in html
     assert client.get("/calls/?municipality=abc&programme=-1").status_code == 200
+
+
+def test_the_open_calls_come_twenty_a_page_soonest_deadline_first(client, muni):
+    rnd = open_call(muni, title="Konkurss 01", days_left=1).round
+    for n in range(2, 24):
+        open_call(muni, round=rnd, title=f"Konkurss {n:02d}", days_left=n)
+    soon = open_call(muni, round=rnd, title="Drīzumā atvērtais", days_left=45)  # opens in 5 days
+    with count_queries(db.engine) as first_page:
+        response = client.get("/calls/")
+    html = response.get_data(as_text=True)
+    page = Page(html)
+    titles = [a.text.strip() for a in page.find("a") if a.text.strip().startswith("Konkurss ")]
+    assert titles == [f"Konkurss {n:02d}" for n in range(1, 21)]
+    assert "23 calls are open" in html and "Page 1 of 2" in html
+    assert soon.title in html
+    (next_link,) = [a for a in page.find("a") if a.get("rel") == "next"]
+    response = client.get(next_link.get("href"))
+    html = response.get_data(as_text=True)
+    page = Page(html)
+    titles = [a.text.strip() for a in page.find("a") if a.text.strip().startswith("Konkurss ")]
+    assert titles == ["Konkurss 21", "Konkurss 22", "Konkurss 23"] and soon.title not in html
+    assert [a for a in page.find("a") if a.get("rel") == "prev"]
+    assert client.get("/calls/?page=3").status_code == 404
+    assert client.get("/calls/?page=abc").status_code == 200  # not a number: the first page
+    # The page's statements do not grow with the number of calls.
+    for n in range(24, 40):
+        open_call(muni, round=rnd, title=f"Konkurss {n:02d}", days_left=n)
+    pagecache.store.clear()  # the test's rows are not committed: no new public data version
+    with count_queries(db.engine) as more:
+        assert client.get("/calls/").status_code == 200
+    assert len(more) == len(first_page)
 
 
 def test_drafts_are_never_public(client, login_as, draft, muni):

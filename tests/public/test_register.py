@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from portal.applications.workflow import ApplicationStatus
+from portal.core import paging
 from portal.extensions import db as _db
-from portal.public import filtering
 from tests.helpers import Page, browser_client
 from tests.public.support import SECRETS, results_call
 
@@ -64,7 +64,7 @@ def test_the_register_filters_by_municipality_round_and_status(client, published
 
 
 def test_the_register_has_pages(client, published, monkeypatch):
-    monkeypatch.setattr(filtering, "PAGE_SIZE", 1)
+    monkeypatch.setattr(paging, "PAGE_SIZE", 1)
     first, second = text(client.get("/projects/")), text(client.get("/projects/?page=2"))
     titles = [a.title for a in published.funded]
     assert sum(t in first for t in titles) == 1 and sum(t in second for t in titles) == 1

@@ -8,10 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from portal.calls.workflow import CallStatus
-from portal.core import pagecache
+from portal.core import pagecache, paging
 from portal.core.audit import AuditEvent
 from portal.extensions import db as _db
-from portal.public import filtering
 from tests import factories
 from tests.helpers import Page, browser_client, count_queries, csrf_token
 from tests.public.support import SECRET_COMMENT, SECRETS, results_call
@@ -185,7 +184,7 @@ def test_filters_and_pagination_of_the_results_list(client, published, monkeypat
     assert "Konkurss ALFA" in html and "Konkurss GAMMA" not in html
     assert other.call.round.number != round_number
 
-    monkeypatch.setattr(filtering, "PAGE_SIZE", 1)
+    monkeypatch.setattr(paging, "PAGE_SIZE", 1)
     first, second = text(client.get("/results/")), text(client.get("/results/?page=2"))
     assert ("Konkurss ALFA" in first) != ("Konkurss ALFA" in second)
     assert ("Konkurss GAMMA" in first) != ("Konkurss GAMMA" in second)
