@@ -55,11 +55,17 @@ def start_session(user: User) -> UserSession:
     return row
 
 
-def current_session_row() -> UserSession | None:
+def _browser_token_hash() -> str | None:
+    """The hash of this browser's session token (the key of its UserSession row), if it has one."""
     token = session.get(SESSION_KEY)
-    if not token:
+    return _hash(token) if token else None
+
+
+def current_session_row() -> UserSession | None:
+    token_hash = _browser_token_hash()
+    if token_hash is None:
         return None
-    return db.session.scalar(sa.select(UserSession).where(UserSession.token_hash == _hash(token)))
+    return db.session.scalar(sa.select(UserSession).where(UserSession.token_hash == token_hash))
 
 
 def end_session() -> None:
@@ -88,15 +94,15 @@ def expires_at(row: UserSession, user: User):
 def _session_and_user() -> tuple[UserSession | None, User | None]:
     """This browser's session row and its user with the user's roles, in one statement (every request
     needs all three: the idle timeout depends on the roles)."""
-    token = session.get(SESSION_KEY)
-    if not token:
+    token_hash = _browser_token_hash()
+    if token_hash is None:
         return None, None
     found = (
         db.session.execute(
             sa.select(UserSession, User)
             .outerjoin(User, User.id == UserSession.user_id)
             .options(joinedload(User.memberships))
-            .where(UserSession.token_hash == _hash(token))
+            .where(UserSession.token_hash == token_hash)
         )
         .unique()
         .first()

@@ -120,37 +120,51 @@ def managed_calls(municipality_ids: set[int]) -> list[Call]:
     return sorted(calls, key=lambda c: STATUS_ORDER.index(CallStatus(c.status)))
 
 
-def public_calls(
+def _taking_applications(now: datetime, municipality_id: int | None, programme_id: int | None):
+    """The condition of published calls that still take applications (open now or opening later)."""
+    taking = sa.and_(Call.status == CallStatus.OPEN, Call.closes_at >= now)
+    if municipality_id is not None:
+        taking = sa.and_(taking, Call.municipality_id == municipality_id)
+    if programme_id is not None:
+        taking = sa.and_(taking, Call.programme_id == programme_id)
+    return taking
+
+
+def open_calls(
     now: datetime,
     *,
     municipality_id: int | None = None,
     programme_id: int | None = None,
     offset: int = 0,
     limit: int | None = None,
-) -> tuple[list[Call], int, list[Call]]:
-    """Return (open, how many are open, upcoming) published calls that still take applications, soonest
-    deadline first; `offset` and `limit` page the open ones (the upcoming ones are all returned: a call
-    opens within weeks of being published, so they are few)."""
-    taking = sa.and_(Call.status == CallStatus.OPEN, Call.closes_at >= now)
-    if municipality_id is not None:
-        taking = sa.and_(taking, Call.municipality_id == municipality_id)
-    if programme_id is not None:
-        taking = sa.and_(taking, Call.programme_id == programme_id)
-    is_open = sa.and_(taking, Call.opens_at <= now)
-    loaded = (selectinload(Call.municipality), selectinload(Call.programme))
+) -> tuple[list[Call], int]:
+    """Return a page of the calls open now, soonest deadline first, and how many are open."""
+    is_open = sa.and_(_taking_applications(now, municipality_id, programme_id), Call.opens_at <= now)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Call).where(is_open))
-    open_calls = db.session.scalars(
+    calls = db.session.scalars(
         sa.select(Call)
-        .options(*loaded)
+        .options(selectinload(Call.municipality), selectinload(Call.programme))
         .where(is_open)
         .order_by(Call.closes_at, Call.id)
         .offset(offset)
         .limit(limit)
-    ).all()
-    upcoming = db.session.scalars(
-        sa.select(Call).options(*loaded).where(taking, Call.opens_at > now).order_by(Call.opens_at, Call.id)
-    ).all()
-    return list(open_calls), total, list(upcoming)
+    )
+    return list(calls), total
+
+
+def upcoming_calls(
+    now: datetime, *, municipality_id: int | None = None, programme_id: int | None = None
+) -> list[Call]:
+    """Return the published calls that open later, soonest first (all of them: a call opens within
+    weeks of being published, so they are few)."""
+    return list(
+        db.session.scalars(
+            sa.select(Call)
+            .options(selectinload(Call.municipality), selectinload(Call.programme))
+            .where(_taking_applications(now, municipality_id, programme_id), Call.opens_at > now)
+            .order_by(Call.opens_at, Call.id)
+        )
+    )
 
 
 def feed_calls(limit: int = 50) -> list[Call]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from functools import partial
 
 from babel.numbers import format_percent
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -117,22 +118,14 @@ def list_calls():
     if programme_id not in {p.id for p in programmes}:
         programme_id = None
     now = utcnow()
-    page = paging.page_arg()
-    open_calls, total, upcoming = queries.public_calls(
-        now,
-        municipality_id=municipality_id,
-        programme_id=programme_id,
-        offset=paging.offset(page),
-        limit=paging.PAGE_SIZE,
-    )
-    paging.check_page(page, total)
+    chosen = {"municipality_id": municipality_id, "programme_id": programme_id}
+    open_calls, pager = paging.paged(partial(queries.open_calls, now, **chosen))
     return render_template(
         "calls/list_calls.html",
         open_calls=open_calls,
-        total=total,
-        page=page,
-        pages=paging.pages(total),
-        upcoming=upcoming if page == 1 else [],  # the calls opening soon, once, under the first page
+        **pager,
+        # the calls opening soon, once, under the first page
+        upcoming=queries.upcoming_calls(now, **chosen) if pager["page"] == 1 else [],
         municipalities=municipalities,
         programmes=programmes,
         municipality_id=municipality_id,

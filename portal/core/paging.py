@@ -3,6 +3,8 @@ number from the query string, and a 404 for a page past the last one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, request
 
 PAGE_SIZE = 20
@@ -14,21 +16,13 @@ def int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 6 else None
 
 
-def page_arg() -> int:
-    """The page number of the query string (1 when missing or not a number)."""
-    page = int_arg("page")
-    return page if page and page >= 1 else 1
-
-
-def pages(total: int) -> int:
-    return max(1, -(-total // PAGE_SIZE))
-
-
-def offset(page: int) -> int:
-    return (page - 1) * PAGE_SIZE
-
-
-def check_page(page: int, total: int) -> None:
-    """404 for a page number past the last page (a link that no longer leads anywhere)."""
-    if page > pages(total):
+def paged(fetch: Callable[..., tuple[list, int]]) -> tuple[list, dict]:
+    """Fetch the query string's page: `fetch(offset=…, limit=…)` returns (rows, total). Returns the rows and
+    what the template's page links need ({"total", "page", "pages"}); 404 for a page past the last one
+    (a link that no longer leads anywhere)."""
+    page = int_arg("page") or 1
+    rows, total = fetch(offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    if page > pages:
         abort(404)
+    return rows, {"total": total, "page": page, "pages": pages}

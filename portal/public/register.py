@@ -7,6 +7,8 @@ approved; until then `data.project()` gives `achieved=None` and the page says so
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import abort, render_template
 
 from portal.core import paging
@@ -20,15 +22,11 @@ from portal.public.views import bp
 def list_projects():
     choices = filtering.filter_choices()
     filters = filtering.read_filters(choices, status=True)
-    page = paging.page_arg()
-    rows, total = data.funded_projects(filters, offset=paging.offset(page), limit=paging.PAGE_SIZE)
-    paging.check_page(page, total)
+    rows, pager = paging.paged(partial(data.funded_projects, filters))
     return render_template(
         "public/list_projects.html",
         rows=rows,
-        total=total,
-        page=page,
-        pages=paging.pages(total),
+        **pager,
         choices=choices,
         filters=filters,
         filtered=filtering.is_filtered(filters),

@@ -8,6 +8,7 @@ whose results are not published answers 404 on every one of these URLs.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
 from babel.numbers import format_percent
 from flask import Response, abort, current_app, render_template, request
@@ -53,16 +54,12 @@ def _results_or_404(call_id: int) -> data.CallResults:
 def list_results():
     choices = filtering.filter_choices()
     filters = filtering.read_filters(choices, year=True)
-    page = paging.page_arg()
-    calls, total = data.published_calls(filters, offset=paging.offset(page), limit=paging.PAGE_SIZE)
-    paging.check_page(page, total)
+    calls, pager = paging.paged(partial(data.published_calls, filters))
     return render_template(
         "public/list_results.html",
         calls=calls,
         decisions=filtering.decisions_of([c.id for c in calls]),
-        total=total,
-        page=page,
-        pages=paging.pages(total),
+        **pager,
         choices=choices,
         filters=filters,
         filtered=filtering.is_filtered(filters),

@@ -95,13 +95,16 @@ class Quorum:
         return self.voting >= rules.MIN_QUORUM and self.scored >= self.needed
 
 
-def quorum(call: Call) -> Quorum:
+def quorum(call: Call, received: list | None = None) -> Quorum:
     """Count the voting members who have done their part: declared, and submitted a sheet for every
-    scorable application they did not recuse from."""
+    scorable application they did not recuse from. `received`: the call's `queries.received_summaries`
+    when the caller has them already."""
     members = queries.voting_members(call.id)
     # After consolidation the scored applications move on (funded, reserve, …): count over the results.
     applications = queries.result_application_ids(call.id) or [
-        a.id for a in queries.received_summaries(call.id) if a.status in queries.SCORABLE
+        a.id
+        for a in (queries.received_summaries(call.id) if received is None else received)
+        if a.status in queries.SCORABLE
     ]
     finished = queries.finished_counts(call.id, applications)
     scored = sum(
@@ -122,7 +125,7 @@ def consolidation_problems(call: Call) -> list[str]:
         problems.append(str(_l("Finish the administrative check of every application first.")))
     if not any(a.status in queries.SCORABLE for a in received):
         return problems  # nothing to score (all rejected or withdrawn): nothing to wait for
-    q = quorum(call)
+    q = quorum(call, received)
     if not q.reached:
         problems.append(
             str(
